@@ -1,0 +1,354 @@
+//! The per-worker packet pipeline: decode → IP defragmentation → flow table → (app layer and
+//! detection, later) → EVE events, with the counters that feed the `stats` event.
+//!
+//! Owns: what happens to one packet inside one worker, and the worker's shard of flow state.
+//! Must not: spawn threads, do I/O, read a clock (time comes from packets and from `tick`),
+//! allocate per packet in steady state, or panic on any input. Threads, channels and outputs
+//! belong to the binary.
+#![forbid(unsafe_code)]
+
+mod stats;
+
+pub use stats::{write_stats_event, EngineStats, RunCounters};
+
+use vedette_capture::Packet;
+use vedette_decode::{decode, decode_ip, DecodeConfig, DecodeEvent, Decoded, Events, Ip, L4};
+use vedette_eve::{EventBatch, EventType, Header, HeaderTuple};
+use vedette_flow::eve::{has_ports, write_flow_event};
+use vedette_flow::{
+    DefragConfig, Defragmenter, EndReason, Flow, FlowConfig, FlowTable, PacketFacts, Segment,
+};
+use vedette_types::{Timestamp, LinkType};
+
+/// EVE output choices that change what the engine writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EveOptions {
+    /// Write `flow` events.
+    pub flow: bool,
+    /// Write decoder `anomaly` events.
+    pub anomaly: bool,
+    /// Include the packet (base64) and link type in anomaly events.
+    pub anomaly_packethdr: bool,
+    /// Add `community_id` with this seed.
+    pub community_id_seed: Option<u16>,
+    /// Write IPv6 addresses compressed rather than in Suricata 7's full form.
+    pub ipv6_compress: bool,
+}
+
+impl Default for EveOptions {
+    fn default() -> Self {
+        EveOptions {
+            flow: true,
+            anomaly: true,
+            anomaly_packethdr: true,
+            community_id_seed: Some(0),
+            ipv6_compress: false,
+        }
+    }
+}
+
+/// Everything a worker needs to know.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct EngineConfig {
+    /// Decoder settings.
+    pub decode: DecodeConfig,
+    /// Flow table settings (the cap is per worker).
+    pub flow: FlowConfig,
+    /// Fragment reassembly limits (per worker).
+    pub defrag: DefragConfig,
+    /// EVE output choices.
+    pub eve: EveOptions,
+}
+
+/// Largest packet prefix copied into an anomaly event.
+const MAX_ANOMALY_PACKET_BYTES: usize = 2048;
+
+/// One worker: a shard of flows and the events they produce.
+pub struct Worker {
+    decode_cfg: DecodeConfig,
+    eve: EveOptions,
+    flows: FlowTable,
+    defrag: Defragmenter,
+    batch: EventBatch,
+    stats: EngineStats,
+    now: Timestamp,
+    last_sweep_sec: i64,
+}
+
+impl Worker {
+    /// A worker with empty state.
+    pub fn new(cfg: &EngineConfig) -> Self {
+        Worker {
+            decode_cfg: cfg.decode,
+            eve: cfg.eve,
+            flows: FlowTable::new(cfg.flow),
+            defrag: Defragmenter::new(cfg.defrag),
+            batch: new_batch(cfg.eve.ipv6_compress),
+            stats: EngineStats::default(),
+            now: Timestamp(i64::MIN),
+            last_sweep_sec: i64::MIN,
+        }
+    }
+
+    /// Counters so far (flow and defrag counters included).
+    pub fn stats(&self) -> EngineStats {
+        let mut s = self.stats.clone();
+        s.flow = *self.flows.stats();
+        s.flows_active = self.flows.active();
+        s.defrag = *self.defrag.stats();
+        s
+    }
+
+    /// Latest packet time seen.
+    pub fn now(&self) -> Timestamp {
+        self.now
+    }
+
+    /// Bytes of events waiting in the current batch.
+    pub fn pending_event_bytes(&self) -> usize {
+        self.batch.buf.len()
+    }
+
+    /// Hands out the current batch and continues with `fresh` (cleared first).
+    pub fn swap_batch(&mut self, mut fresh: EventBatch) -> EventBatch {
+        fresh.clear();
+        fresh.ipv6_compress = self.eve.ipv6_compress;
+        std::mem::replace(&mut self.batch, fresh)
+    }
+
+    /// Advances packet time to `now` (from the reader, so idle shards also expire flows).
+    pub fn tick(&mut self, now: Timestamp) {
+        if now > self.now {
+            self.now = now;
+        }
+        self.sweep_if_due();
+    }
+
+    fn sweep_if_due(&mut self) {
+        let sec = self.now.secs();
+        if sec > self.last_sweep_sec {
+            self.last_sweep_sec = sec;
+            let (flows, batch, eve) = (&mut self.flows, &mut self.batch, self.eve);
+            flows.expire(self.now, &mut |f, r| emit_flow(batch, &eve, f, r));
+            self.defrag.expire(self.now);
+        }
+    }
+
+    /// Ends all flows (timed-out ones as `timeout`, the rest as `shutdown`).
+    pub fn finish(&mut self) {
+        let now = self.now;
+        let (flows, batch, eve) = (&mut self.flows, &mut self.batch, self.eve);
+        flows.shutdown(now, &mut |f, r| emit_flow(batch, &eve, f, r));
+    }
+
+    /// Runs one packet through the pipeline. `pcap_cnt` is its 1-based number in the capture.
+    pub fn process(&mut self, pkt: &Packet<'_>, pcap_cnt: u64) {
+        let s = &mut self.stats;
+        s.pkts += 1;
+        s.bytes += pkt.data.len() as u64;
+        s.max_pkt_size = s.max_pkt_size.max(pkt.data.len() as u64);
+        if pkt.ts > self.now {
+            self.now = pkt.ts;
+            self.sweep_if_due();
+        }
+        let d = decode(pkt.link_type, pkt.data, &self.decode_cfg);
+        self.count_layers(&d);
+        self.log_decoder_events(&d, &d.events, pkt, pcap_cnt);
+        if d.invalid {
+            self.stats.invalid += 1;
+            return;
+        }
+        if d.fragment.is_some() {
+            let mut ev = Events::default();
+            let (defrag, flows, batch, eve) =
+                (&mut self.defrag, &mut self.flows, &mut self.batch, self.eve);
+            let datagram = defrag.insert(pkt.ts, &d, pkt.data, &mut ev);
+            if let Some(datagram) = datagram {
+                let r = decode_ip(datagram, &d, &self.decode_cfg);
+                // Counted with the link header of the completing fragment, as Suricata does.
+                let facts = facts_of(&r, pkt.ts, (datagram.len() + d.ip_offset) as u32);
+                if let Some(facts) = facts {
+                    flows.update(&facts, &mut |f, rsn| emit_flow(batch, &eve, f, rsn));
+                }
+                self.stats.reassembled_l4 += 1;
+                let events = r.events;
+                self.log_decoder_events(&d, &events, pkt, pcap_cnt);
+            }
+            if !ev.is_empty() {
+                self.log_decoder_events(&d, &ev, pkt, pcap_cnt);
+            }
+            return;
+        }
+        let Some(facts) = facts_of(&d, pkt.ts, pkt.data.len() as u32) else {
+            return;
+        };
+        let (flows, batch, eve) = (&mut self.flows, &mut self.batch, self.eve);
+        flows.update(&facts, &mut |f, r| emit_flow(batch, &eve, f, r));
+    }
+
+    fn count_layers(&mut self, d: &Decoded<'_>) {
+        let s = &mut self.stats;
+        if d.link_type == LinkType::ETHERNET {
+            s.ethernet += 1;
+        }
+        match d.vlan_count {
+            0 => {}
+            1 => s.vlan += 1,
+            _ => s.vlan_qinq += 1,
+        }
+        match d.ip {
+            Ip::V4(_) => s.ipv4 += 1,
+            Ip::V6(_) => s.ipv6 += 1,
+            Ip::None => {
+                if !d.invalid {
+                    s.non_ip += 1
+                }
+            }
+        }
+        if d.fragment.is_some() {
+            s.fragments += 1;
+        }
+        match d.l4 {
+            L4::Tcp(_) => s.tcp += 1,
+            L4::Udp(_) => s.udp += 1,
+            L4::Icmp4(_) => s.icmpv4 += 1,
+            L4::Icmp6(_) => s.icmpv6 += 1,
+            L4::Other(_) => s.other_ip_proto += 1,
+            L4::None => {}
+        }
+        if d.checksum_errors.ipv4 {
+            s.ipv4_checksum_bad += 1;
+        }
+        if d.checksum_errors.l4 {
+            s.l4_checksum_bad += 1;
+        }
+    }
+
+    fn log_decoder_events(&mut self, d: &Decoded<'_>, events: &Events, pkt: &Packet<'_>, pcap_cnt: u64) {
+        for ev in events.as_slice() {
+            if let Some(c) = self.stats.decoder_events.get_mut(ev.index()) {
+                *c += 1;
+            }
+            if self.eve.anomaly {
+                write_anomaly(&mut self.batch, &self.eve, d, *ev, pkt, pcap_cnt);
+                self.stats.anomaly_events += 1;
+            }
+        }
+        self.stats.decoder_events_dropped += u64::from(events.dropped);
+    }
+}
+
+/// A batch sized for a worker's event buffer.
+pub fn new_batch(ipv6_compress: bool) -> EventBatch {
+    let mut b = EventBatch::with_capacity(1 << 20);
+    b.ipv6_compress = ipv6_compress;
+    b
+}
+
+fn emit_flow(batch: &mut EventBatch, eve: &EveOptions, f: &Flow, r: EndReason) {
+    if eve.flow {
+        write_flow_event(batch, f, r, eve.community_id_seed);
+    }
+}
+
+/// What the flow table needs from a decoded packet; `None` for packets without an IP layer.
+fn facts_of(d: &Decoded<'_>, ts: Timestamp, len: u32) -> Option<PacketFacts> {
+    let (src, dst) = d.addrs()?;
+    let proto = d.ip_proto()?;
+    let mut f = PacketFacts {
+        ts,
+        src,
+        dst,
+        sport: 0,
+        dport: 0,
+        proto,
+        vlan: d.vlan,
+        vlan_count: d.vlan_count,
+        len,
+        tcp: None,
+        icmp: None,
+        icmp_error: false,
+        icmp_embedded: None,
+        bad_checksum: d.checksum_errors.l4 || d.checksum_errors.ipv4,
+    };
+    match d.l4 {
+        L4::Tcp(t) => {
+            f.sport = t.src_port();
+            f.dport = t.dst_port();
+            f.tcp = Some(Segment {
+                flags: t.flags(),
+                seq: t.seq(),
+                ack: t.ack(),
+                payload_len: t.payload().len() as u32,
+            });
+        }
+        L4::Udp(u) => {
+            f.sport = u.src_port();
+            f.dport = u.dst_port();
+        }
+        L4::Icmp4(i) => {
+            f.icmp = Some((i.icmp_type(), i.code()));
+            // As Suricata: ICMPv4 errors start no flow; a destination-unreachable quoting a
+            // TCP/UDP flow is counted in that flow.
+            f.icmp_error = matches!(i.icmp_type(), 3 | 4 | 5 | 11 | 12);
+            if i.icmp_type() == 3 {
+                f.icmp_embedded = i
+                    .embedded()
+                    .filter(|e| e.proto == vedette_types::ip_proto::TCP || e.proto == vedette_types::ip_proto::UDP);
+            }
+        }
+        L4::Icmp6(i) => f.icmp = Some((i.icmp_type(), i.code())),
+        L4::Other(_) => {}
+        // Transport header invalid: the packet is counted but starts no flow.
+        L4::None => return None,
+    }
+    Some(f)
+}
+
+fn write_anomaly(
+    batch: &mut EventBatch,
+    eve: &EveOptions,
+    d: &Decoded<'_>,
+    ev: DecodeEvent,
+    pkt: &Packet<'_>,
+    pcap_cnt: u64,
+) {
+    let mut w = batch.begin(EventType::Anomaly);
+    let tuple = d.addrs().map(|(src, dst)| {
+        let proto = d.ip_proto().unwrap_or(0);
+        let (sp, dp) = match d.l4 {
+            L4::Tcp(_) | L4::Udp(_) => d.ports(),
+            _ => (0, 0),
+        };
+        HeaderTuple {
+            src_ip: src,
+            dst_ip: dst,
+            src_port: sp,
+            dst_port: dp,
+            proto,
+            has_ports: has_ports(proto) && matches!(d.l4, L4::Tcp(_) | L4::Udp(_)),
+        }
+    });
+    w.header(&Header {
+        ts: pkt.ts,
+        flow_id: None,
+        pcap_cnt: Some(pcap_cnt),
+        vlan: d.vlans(),
+        tuple,
+    });
+    if eve.anomaly_packethdr {
+        let n = pkt.data.len().min(MAX_ANOMALY_PACKET_BYTES);
+        w.base64("packet", pkt.data.get(..n).unwrap_or(&[]));
+        w.object("packet_info");
+        w.u64("linktype", u64::from(pkt.link_type.0));
+        w.close_object();
+    }
+    w.object("anomaly");
+    w.str("type", "decode");
+    w.str("event", ev.name());
+    w.close_object();
+    w.finish();
+}
+
+#[cfg(test)]
+mod tests;

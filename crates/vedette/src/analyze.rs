@@ -1,0 +1,500 @@
+//! `vedette analyze`: read captures, run them through sharded workers, write events.
+//!
+//! Threads: the reader (this thread) shards packets by a symmetric IP-pair hash into per-worker
+//! bounded queues of reused packet batches; each worker owns its flow table and hands event
+//! batches to the bounded event bus; one bus thread feeds the outputs. With one worker the
+//! reader runs the worker inline, so no packet is copied.
+
+use crate::config::{Config, Overflow};
+use crate::outputs::{EventCounts, EveFile, Output};
+use anyhow::{bail, Context as _};
+use crossbeam_channel::{bounded, Receiver, Sender, TrySendError};
+use std::io::IsTerminal as _;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use vedette_capture::{CaptureLimits, CaptureSet, Packet, PacketSource};
+use vedette_engine::{
+    new_batch, write_stats_event, EngineConfig, EngineStats, EveOptions, RunCounters, Worker,
+};
+use vedette_eve::EventBatch;
+use vedette_flow::{DefragConfig, FlowConfig, ProtoTimeouts, Timeouts};
+use vedette_types::{LinkType, Timestamp};
+
+/// What to analyse and where to write.
+pub struct AnalyzeOptions {
+    /// Capture files or directories.
+    pub inputs: Vec<PathBuf>,
+    /// Directory for eve.json.
+    pub output_dir: PathBuf,
+    /// Effective configuration.
+    pub config: Config,
+    /// Show a progress bar (only honoured on a terminal).
+    pub progress: bool,
+}
+
+/// What a run did.
+pub struct RunSummary {
+    /// Merged worker counters.
+    pub stats: EngineStats,
+    /// Events written, by type.
+    pub events: EventCounts,
+    /// Wall time.
+    pub wall: Duration,
+    /// Capture files read.
+    pub files: u64,
+    /// Capture errors (file and reason).
+    pub capture_errors: Vec<String>,
+    /// Event batches dropped by the bus.
+    pub dropped_batches: u64,
+    /// Where events went.
+    pub eve_path: Option<PathBuf>,
+}
+
+/// Builds the worker configuration from the user configuration.
+pub fn engine_config(cfg: &Config) -> EngineConfig {
+    let t = &cfg.flow.timeouts;
+    let workers = cfg.runtime.workers.max(1);
+    let mut e = EngineConfig::default();
+    e.decode.validate_checksums = cfg.decode.checksums;
+    e.flow = FlowConfig {
+        max_flows: (cfg.flow.max_flows / workers).max(1),
+        midstream: cfg.stream.midstream,
+        timeouts: Timeouts {
+            tcp: ProtoTimeouts {
+                new_secs: t.tcp.new,
+                established_secs: t.tcp.established,
+                closed_secs: t.tcp.closed,
+            },
+            udp: ProtoTimeouts {
+                new_secs: t.udp.new,
+                established_secs: t.udp.established,
+                closed_secs: 0,
+            },
+            icmp: ProtoTimeouts {
+                new_secs: t.icmp.new,
+                established_secs: t.icmp.established,
+                closed_secs: 0,
+            },
+            other: ProtoTimeouts {
+                new_secs: t.other.new,
+                established_secs: t.other.established,
+                closed_secs: 0,
+            },
+        },
+    };
+    e.defrag = DefragConfig {
+        max_trackers: cfg.defrag.max_trackers,
+        max_bytes: usize::try_from(cfg.defrag.max_bytes).unwrap_or(usize::MAX),
+        timeout_secs: cfg.defrag.timeout,
+        max_fragments: cfg.defrag.max_fragments,
+    };
+    let eve = &cfg.outputs.eve;
+    e.eve = EveOptions {
+        flow: eve.flow,
+        anomaly: eve.anomaly,
+        anomaly_packethdr: eve.anomaly_packethdr,
+        community_id_seed: eve.community_id.then_some(eve.community_id_seed),
+        ipv6_compress: eve.ipv6_compress,
+    };
+    e
+}
+
+/// The event bus: a bounded queue of batches from workers to the output thread.
+#[derive(Clone)]
+struct Bus {
+    tx: Sender<EventBatch>,
+    overflow: Overflow,
+    dropped_batches: Arc<AtomicU64>,
+    dropped_events: Arc<AtomicU64>,
+    sent_events: Arc<AtomicU64>,
+}
+
+impl Bus {
+    fn send(&self, batch: EventBatch) {
+        if batch.is_empty() {
+            return;
+        }
+        let n = batch.len() as u64;
+        let sent = match self.overflow {
+            Overflow::Block => self.tx.send(batch).is_ok(),
+            Overflow::Drop => match self.tx.try_send(batch) {
+                Ok(()) => true,
+                Err(TrySendError::Full(_)) | Err(TrySendError::Disconnected(_)) => false,
+            },
+        };
+        if sent {
+            self.sent_events.fetch_add(n, Ordering::Relaxed);
+        } else {
+            self.dropped_batches.fetch_add(1, Ordering::Relaxed);
+            self.dropped_events.fetch_add(n, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Events a worker keeps before handing them on, unless the flush interval passes first.
+const EVENT_FLUSH_BYTES: usize = 512 * 1024;
+
+/// Hands a worker's events to the bus when enough piled up or the interval passed.
+struct Flusher {
+    bus: Bus,
+    interval: Duration,
+    last: Instant,
+    ipv6_compress: bool,
+}
+
+impl Flusher {
+    fn maybe_flush(&mut self, w: &mut Worker, force: bool) {
+        let due = force
+            || w.pending_event_bytes() >= EVENT_FLUSH_BYTES
+            || (w.pending_event_bytes() > 0 && self.last.elapsed() >= self.interval);
+        if due {
+            let batch = w.swap_batch(new_batch(self.ipv6_compress));
+            self.bus.send(batch);
+            self.last = Instant::now();
+        }
+    }
+}
+
+/// Packets copied from the reader to one worker.
+struct PacketBatch {
+    data: Vec<u8>,
+    metas: Vec<Meta>,
+}
+
+#[derive(Clone, Copy)]
+struct Meta {
+    ts: Timestamp,
+    start: usize,
+    len: usize,
+    orig_len: u32,
+    link: LinkType,
+    pcap_cnt: u64,
+}
+
+enum WorkMsg {
+    Packets(PacketBatch),
+    Tick(Timestamp),
+}
+
+/// Runs the analysis and returns its summary; the caller prints it.
+pub fn run(opts: AnalyzeOptions) -> anyhow::Result<RunSummary> {
+    let started = Instant::now();
+    let cfg = &opts.config;
+    let limits = CaptureLimits {
+        max_packet_bytes: cfg.capture.max_packet_bytes,
+    };
+    let mut source = CaptureSet::open(&opts.inputs, limits)?;
+    std::fs::create_dir_all(&opts.output_dir)
+        .with_context(|| format!("cannot create output directory {}", opts.output_dir.display()))?;
+
+    let mut outputs: Vec<Box<dyn Output>> = Vec::new();
+    let mut eve_path = None;
+    if cfg.outputs.eve.enabled {
+        let p = opts.output_dir.join(&cfg.outputs.eve.filename);
+        outputs.push(Box::new(EveFile::create(&p)?));
+        eve_path = Some(p);
+    }
+    let (bus_tx, bus_rx) = bounded::<EventBatch>(cfg.events.queue_batches as usize);
+    let bus = Bus {
+        tx: bus_tx,
+        overflow: cfg.events.overflow,
+        dropped_batches: Arc::new(AtomicU64::new(0)),
+        dropped_events: Arc::new(AtomicU64::new(0)),
+        sent_events: Arc::new(AtomicU64::new(0)),
+    };
+    let flush_interval = Duration::from_millis(cfg.events.flush_interval_ms);
+    let output_thread = std::thread::Builder::new()
+        .name("vedette-outputs".into())
+        .spawn(move || output_loop(bus_rx, outputs, flush_interval))
+        .context("cannot start the output thread")?;
+
+    let ecfg = engine_config(cfg);
+    let progress = make_progress(opts.progress, source.total_bytes());
+    let workers = cfg.runtime.workers as usize;
+    let (stats, last_ts) = if workers <= 1 {
+        run_inline(&mut source, &ecfg, &bus, flush_interval, progress.as_ref())
+    } else {
+        run_sharded(&mut source, &ecfg, cfg, &bus, flush_interval, progress.as_ref())?
+    };
+    if let Some(pb) = &progress {
+        pb.finish_and_clear();
+    }
+    let src_stats = source.stats();
+    if cfg.outputs.eve.stats {
+        let run = RunCounters {
+            uptime_secs: started.elapsed().as_secs(),
+            files_opened: src_stats.files_opened,
+            files_failed: src_stats.files_failed + src_stats.files_truncated,
+            oversized_skipped: src_stats.oversized_skipped,
+            kernel_drops: 0,
+            bus_batches_dropped: bus.dropped_batches.load(Ordering::Relaxed),
+            bus_events_dropped: bus.dropped_events.load(Ordering::Relaxed),
+            events_written: bus.sent_events.load(Ordering::Relaxed) + 1,
+        };
+        let mut b = new_batch(ecfg.eve.ipv6_compress);
+        let ts = if last_ts.0 == i64::MIN { Timestamp(0) } else { last_ts };
+        write_stats_event(&mut b, ts, &stats, &run);
+        // The final stats event must not be dropped, whatever the overflow policy.
+        let n = b.len() as u64;
+        if bus.tx.send(b).is_ok() {
+            bus.sent_events.fetch_add(n, Ordering::Relaxed);
+        }
+    }
+    let dropped_batches = bus.dropped_batches.load(Ordering::Relaxed);
+    drop(bus);
+    let events = match output_thread.join() {
+        Ok(r) => r?,
+        Err(_) => bail!("the output thread panicked"),
+    };
+    Ok(RunSummary {
+        stats,
+        events,
+        wall: started.elapsed(),
+        files: src_stats.files_opened,
+        capture_errors: source.errors().to_vec(),
+        dropped_batches,
+        eve_path,
+    })
+}
+
+fn make_progress(wanted: bool, total: u64) -> Option<indicatif::ProgressBar> {
+    if !wanted || !std::io::stderr().is_terminal() || total < 64 * 1024 * 1024 {
+        return None;
+    }
+    let pb = indicatif::ProgressBar::new(total);
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "{spinner} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} ({bytes_per_sec}, eta {eta})",
+    ) {
+        pb.set_style(style);
+    }
+    Some(pb)
+}
+
+/// How often (in packets) the reader looks at the clock and the progress bar.
+const CHECK_EVERY: u64 = 8192;
+
+fn run_inline(
+    source: &mut CaptureSet,
+    ecfg: &EngineConfig,
+    bus: &Bus,
+    interval: Duration,
+    progress: Option<&indicatif::ProgressBar>,
+) -> (EngineStats, Timestamp) {
+    let mut worker = Worker::new(ecfg);
+    let mut flusher = Flusher {
+        bus: bus.clone(),
+        interval,
+        last: Instant::now(),
+        ipv6_compress: ecfg.eve.ipv6_compress,
+    };
+    let mut cnt: u64 = 0;
+    loop {
+        match source.next_packet() {
+            Ok(Some(p)) => {
+                cnt += 1;
+                worker.process(&p, cnt);
+            }
+            Ok(None) => break,
+            // CaptureSet logs and skips bad files itself; an error here is not recoverable.
+            Err(e) => {
+                tracing::error!("{e}");
+                break;
+            }
+        }
+        if cnt % CHECK_EVERY == 0 {
+            flusher.maybe_flush(&mut worker, false);
+            if let Some(pb) = progress {
+                pb.set_position(source.bytes_read());
+            }
+        }
+    }
+    worker.finish();
+    flusher.maybe_flush(&mut worker, true);
+    (worker.stats(), worker.now())
+}
+
+fn run_sharded(
+    source: &mut CaptureSet,
+    ecfg: &EngineConfig,
+    cfg: &Config,
+    bus: &Bus,
+    interval: Duration,
+    progress: Option<&indicatif::ProgressBar>,
+) -> anyhow::Result<(EngineStats, Timestamp)> {
+    let n = cfg.runtime.workers as usize;
+    let batch_packets = cfg.runtime.batch_packets as usize;
+    let depth = cfg.runtime.worker_queue_batches as usize;
+    let mut txs = Vec::with_capacity(n);
+    let mut recycle_rxs = Vec::with_capacity(n);
+    let mut handles = Vec::with_capacity(n);
+    for i in 0..n {
+        let (tx, rx) = bounded::<WorkMsg>(depth);
+        let (rtx, rrx) = bounded::<PacketBatch>(depth + 2);
+        let ecfg = *ecfg;
+        let mut flusher = Flusher {
+            bus: bus.clone(),
+            interval,
+            last: Instant::now(),
+            ipv6_compress: ecfg.eve.ipv6_compress,
+        };
+        let h = std::thread::Builder::new()
+            .name(format!("vedette-worker-{i}"))
+            .spawn(move || worker_loop(&ecfg, rx, rtx, &mut flusher))
+            .context("cannot start a worker thread")?;
+        txs.push(tx);
+        recycle_rxs.push(rrx);
+        handles.push(h);
+    }
+    let fresh = |rrx: &Receiver<PacketBatch>| {
+        rrx.try_recv().unwrap_or_else(|_| PacketBatch {
+            data: Vec::with_capacity(batch_packets * 512),
+            metas: Vec::with_capacity(batch_packets),
+        })
+    };
+    let mut pending: Vec<PacketBatch> = recycle_rxs.iter().map(fresh).collect();
+    let mut cnt: u64 = 0;
+    let mut now = Timestamp(i64::MIN);
+    let mut last_tick_sec = i64::MIN;
+    let send = |i: usize, pending: &mut Vec<PacketBatch>| {
+        if let (Some(slot), Some(tx), Some(rrx)) =
+            (pending.get_mut(i), txs.get(i), recycle_rxs.get(i))
+        {
+            if slot.metas.is_empty() {
+                return;
+            }
+            let full = std::mem::replace(slot, fresh(rrx));
+            let _ = tx.send(WorkMsg::Packets(full));
+        }
+    };
+    loop {
+        let p: Packet<'_> = match source.next_packet() {
+            Ok(Some(p)) => p,
+            Ok(None) => break,
+            Err(e) => {
+                tracing::error!("{e}");
+                break;
+            }
+        };
+        cnt += 1;
+        if p.ts > now {
+            now = p.ts;
+        }
+        let w = (vedette_decode::shard_hash(p.link_type, p.data) % n as u64) as usize;
+        if let Some(b) = pending.get_mut(w) {
+            let start = b.data.len();
+            b.data.extend_from_slice(p.data);
+            b.metas.push(Meta {
+                ts: p.ts,
+                start,
+                len: p.data.len(),
+                orig_len: p.orig_len,
+                link: p.link_type,
+                pcap_cnt: cnt,
+            });
+            if b.metas.len() >= batch_packets {
+                send(w, &mut pending);
+            }
+        }
+        // Once per second of packet time, every worker learns the time, so idle shards expire
+        // flows as a single worker would.
+        if now.secs() > last_tick_sec {
+            last_tick_sec = now.secs();
+            for i in 0..n {
+                send(i, &mut pending);
+                if let Some(tx) = txs.get(i) {
+                    let _ = tx.send(WorkMsg::Tick(now));
+                }
+            }
+        }
+        if cnt % CHECK_EVERY == 0 {
+            if let Some(pb) = progress {
+                pb.set_position(source.bytes_read());
+            }
+        }
+    }
+    for i in 0..n {
+        send(i, &mut pending);
+        if let Some(tx) = txs.get(i) {
+            let _ = tx.send(WorkMsg::Tick(now));
+        }
+    }
+    drop(txs);
+    let mut total = EngineStats::default();
+    let mut last = Timestamp(i64::MIN);
+    for h in handles {
+        match h.join() {
+            Ok((s, t)) => {
+                total.merge(&s);
+                last = last.max(t);
+            }
+            Err(_) => bail!("a worker thread panicked"),
+        }
+    }
+    Ok((total, last))
+}
+
+fn worker_loop(
+    ecfg: &EngineConfig,
+    rx: Receiver<WorkMsg>,
+    recycle: Sender<PacketBatch>,
+    flusher: &mut Flusher,
+) -> (EngineStats, Timestamp) {
+    let mut worker = Worker::new(ecfg);
+    for msg in rx {
+        match msg {
+            WorkMsg::Packets(mut b) => {
+                for m in &b.metas {
+                    let data = b.data.get(m.start..m.start + m.len).unwrap_or(&[]);
+                    let p = Packet {
+                        ts: m.ts,
+                        data,
+                        orig_len: m.orig_len,
+                        link_type: m.link,
+                    };
+                    worker.process(&p, m.pcap_cnt);
+                }
+                b.data.clear();
+                b.metas.clear();
+                let _ = recycle.try_send(b);
+            }
+            WorkMsg::Tick(ts) => worker.tick(ts),
+        }
+        flusher.maybe_flush(&mut worker, false);
+    }
+    worker.finish();
+    flusher.maybe_flush(&mut worker, true);
+    (worker.stats(), worker.now())
+}
+
+fn output_loop(
+    rx: Receiver<EventBatch>,
+    mut outputs: Vec<Box<dyn Output>>,
+    interval: Duration,
+) -> anyhow::Result<EventCounts> {
+    let mut counts = EventCounts::default();
+    let mut last_flush = Instant::now();
+    loop {
+        match rx.recv_timeout(interval) {
+            Ok(batch) => {
+                counts.add(&batch);
+                for o in outputs.iter_mut() {
+                    o.write(&batch)?;
+                }
+            }
+            Err(crossbeam_channel::RecvTimeoutError::Timeout) => {}
+            Err(crossbeam_channel::RecvTimeoutError::Disconnected) => break,
+        }
+        if last_flush.elapsed() >= interval {
+            for o in outputs.iter_mut() {
+                o.flush()?;
+            }
+            last_flush = Instant::now();
+        }
+    }
+    for o in outputs.iter_mut() {
+        o.flush()?;
+    }
+    Ok(counts)
+}

@@ -1,0 +1,95 @@
+//! The end-of-run summary printed on stderr.
+
+use crate::analyze::RunSummary;
+use vedette_eve::EventType;
+
+fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::with_capacity(s.len() + s.len() / 3);
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Prints packets, bytes, flows, events by type, wall time and throughput.
+pub fn print(s: &RunSummary) {
+    let secs = s.wall.as_secs_f64().max(1e-9);
+    let st = &s.stats;
+    let gbps = st.bytes as f64 * 8.0 / secs / 1e9;
+    let mpps = st.pkts as f64 / secs / 1e6;
+    eprintln!(
+        "vedette: {} packets, {} bytes from {} file(s) in {:.3} s ({:.2} Gbps, {:.3} Mpps)",
+        thousands(st.pkts),
+        thousands(st.bytes),
+        s.files,
+        secs,
+        gbps,
+        mpps
+    );
+    let f = &st.flow;
+    eprintln!(
+        "  flows: {} (tcp {}, udp {}, icmp {}, other {}); ended by timeout {}, shutdown {}, evicted at cap {}",
+        thousands(f.created()),
+        thousands(f.created_tcp),
+        thousands(f.created_udp),
+        thousands(f.created_icmp),
+        thousands(f.created_other),
+        thousands(f.ended_timeout),
+        thousands(f.ended_shutdown),
+        thousands(f.ended_forced)
+    );
+    let mut parts = Vec::new();
+    for t in EventType::ALL {
+        let n = s.events.get(t);
+        if n > 0 {
+            parts.push(format!("{} {}", t.name(), thousands(n)));
+        }
+    }
+    let dest = s
+        .eve_path
+        .as_ref()
+        .map(|p| format!(" -> {}", p.display()))
+        .unwrap_or_default();
+    eprintln!(
+        "  events: {}{}",
+        if parts.is_empty() {
+            "none".to_owned()
+        } else {
+            parts.join(", ")
+        },
+        dest
+    );
+    eprintln!(
+        "  decoder: invalid {}, decoder events {}, bad checksums ipv4 {} / l4 {}, fragments {} (reassembled {})",
+        thousands(st.invalid),
+        thousands(st.decoder_events_total()),
+        thousands(st.ipv4_checksum_bad),
+        thousands(st.l4_checksum_bad),
+        thousands(st.fragments),
+        thousands(st.defrag.reassembled)
+    );
+    if s.dropped_batches > 0 {
+        eprintln!(
+            "  WARNING: {} event batches dropped because outputs could not keep up",
+            s.dropped_batches
+        );
+    }
+    for e in &s.capture_errors {
+        eprintln!("  capture error: {e}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn thousands_separators() {
+        assert_eq!(super::thousands(0), "0");
+        assert_eq!(super::thousands(999), "999");
+        assert_eq!(super::thousands(1000), "1,000");
+        assert_eq!(super::thousands(1234567), "1,234,567");
+    }
+}
