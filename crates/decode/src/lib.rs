@@ -310,9 +310,7 @@ fn decode_ethertype<'a>(
             ETHERTYPE_IPV6 => return decode_ipv6(d, frame, offset, cfg),
             // Common non-IP ethertypes are legitimate traffic, not anomalies:
             // ARP, LLDP, 802.1X, LACP/slow protocols, PPPoE discovery, MPLS and 802.3 length fields.
-            ETHERTYPE_ARP | 0x88cc | 0x888e | 0x8809 | 0x8863 | 0x8864 | 0x8847 | 0x8848 => {
-                return
-            }
+            ETHERTYPE_ARP | 0x88cc | 0x888e | 0x8809 | 0x8863 | 0x8864 | 0x8847 | 0x8848 => return,
             t if t < 0x0600 => return,
             _ => {
                 d.events.push(DecodeEvent::EthernetUnknownEthertype);

@@ -12,12 +12,16 @@ fn eth_ipv4_tcp(vlans: &[u16], payload: &[u8]) -> Vec<u8> {
     let ip_at = f.len();
     let tcp_len = 24 + payload.len();
     let total = (20 + tcp_len) as u16;
-    f.extend_from_slice(&[0x45, 0, 0, 0, 0, 1, 0x40, 0, 64, 6, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2]);
+    f.extend_from_slice(&[
+        0x45, 0, 0, 0, 0, 1, 0x40, 0, 64, 6, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2,
+    ]);
     f[ip_at + 2..ip_at + 4].copy_from_slice(&total.to_be_bytes());
     let c = checksum::compute(0, &f[ip_at..ip_at + 20]);
     f[ip_at + 10..ip_at + 12].copy_from_slice(&c.to_be_bytes());
     let tcp_at = f.len();
-    f.extend_from_slice(&[0x30, 0x39, 0, 80, 0, 0, 0, 1, 0, 0, 0, 0, 0x60, 0x02, 0xff, 0xff, 0, 0, 0, 0]);
+    f.extend_from_slice(&[
+        0x30, 0x39, 0, 80, 0, 0, 0, 1, 0, 0, 0, 0, 0x60, 0x02, 0xff, 0xff, 0, 0, 0, 0,
+    ]);
     f.extend_from_slice(&[2, 4, 0x05, 0xb4]); // MSS 1460
     f.extend_from_slice(payload);
     let pseudo = checksum::pseudo_v4(&[10, 0, 0, 1], &[10, 0, 0, 2], 6, tcp_len);
@@ -52,7 +56,13 @@ fn corrupted_checksum_is_reported_only_when_validating() {
     let d = decode(LinkType::ETHERNET, &f, &DecodeConfig::default());
     assert!(d.checksum_errors.l4);
     assert!(!d.checksum_errors.ipv4);
-    let d = decode(LinkType::ETHERNET, &f, &DecodeConfig { validate_checksums: false });
+    let d = decode(
+        LinkType::ETHERNET,
+        &f,
+        &DecodeConfig {
+            validate_checksums: false,
+        },
+    );
     assert!(!d.checksum_errors.l4);
 }
 
@@ -84,18 +94,30 @@ fn raw_null_and_sll_links_reach_the_ip_layer() {
     assert!(matches!(d.l4, L4::Tcp(_)));
     let mut null = 2u32.to_le_bytes().to_vec();
     null.extend_from_slice(ip);
-    assert!(matches!(decode(LinkType::NULL, &null, &DecodeConfig::default()).l4, L4::Tcp(_)));
+    assert!(matches!(
+        decode(LinkType::NULL, &null, &DecodeConfig::default()).l4,
+        L4::Tcp(_)
+    ));
     let mut lo = 2u32.to_be_bytes().to_vec();
     lo.extend_from_slice(ip);
-    assert!(matches!(decode(LinkType::LOOP, &lo, &DecodeConfig::default()).l4, L4::Tcp(_)));
+    assert!(matches!(
+        decode(LinkType::LOOP, &lo, &DecodeConfig::default()).l4,
+        L4::Tcp(_)
+    ));
     let mut sll = vec![0u8; 14];
     sll.extend_from_slice(&ETHERTYPE_IPV4.to_be_bytes());
     sll.extend_from_slice(ip);
-    assert!(matches!(decode(LinkType::LINUX_SLL, &sll, &DecodeConfig::default()).l4, L4::Tcp(_)));
+    assert!(matches!(
+        decode(LinkType::LINUX_SLL, &sll, &DecodeConfig::default()).l4,
+        L4::Tcp(_)
+    ));
     let mut sll2 = ETHERTYPE_IPV4.to_be_bytes().to_vec();
     sll2.extend_from_slice(&[0u8; 18]);
     sll2.extend_from_slice(ip);
-    assert!(matches!(decode(LinkType::LINUX_SLL2, &sll2, &DecodeConfig::default()).l4, L4::Tcp(_)));
+    assert!(matches!(
+        decode(LinkType::LINUX_SLL2, &sll2, &DecodeConfig::default()).l4,
+        L4::Tcp(_)
+    ));
     let d = decode(LinkType(9999), ip, &DecodeConfig::default());
     assert_eq!(d.events.as_slice(), &[DecodeEvent::UnsupportedLinkType]);
 }
@@ -132,7 +154,10 @@ fn ipv6_with_extension_headers_and_fragment() {
     p[4..6].copy_from_slice(&plen.to_be_bytes());
     let d = decode(LinkType::IPV6, &p, &DecodeConfig::default());
     let frag = d.fragment.expect("fragment");
-    assert_eq!((frag.id, frag.offset, frag.more, frag.proto), (7, 0, true, 17));
+    assert_eq!(
+        (frag.id, frag.offset, frag.more, frag.proto),
+        (7, 0, true, 17)
+    );
     assert_eq!(frag.unfragmentable_len, 48);
     assert_eq!(frag.data_offset, 56);
     assert!(d.events.is_empty(), "{:?}", d.events);
@@ -140,13 +165,27 @@ fn ipv6_with_extension_headers_and_fragment() {
 
 #[test]
 fn icmp_unknown_type_and_code_events() {
-    let mut p = vec![0x45, 0, 0, 28, 0, 0, 0, 0, 64, 1, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2];
+    let mut p = vec![
+        0x45, 0, 0, 28, 0, 0, 0, 0, 64, 1, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2,
+    ];
     p.extend_from_slice(&[42, 0, 0, 0, 0, 0, 0, 0]);
-    let d = decode(LinkType::RAW, &p, &DecodeConfig { validate_checksums: false });
+    let d = decode(
+        LinkType::RAW,
+        &p,
+        &DecodeConfig {
+            validate_checksums: false,
+        },
+    );
     assert_eq!(d.events.as_slice(), &[DecodeEvent::Icmpv4UnknownType]);
     p[20] = 8;
     p[21] = 5;
-    let d = decode(LinkType::RAW, &p, &DecodeConfig { validate_checksums: false });
+    let d = decode(
+        LinkType::RAW,
+        &p,
+        &DecodeConfig {
+            validate_checksums: false,
+        },
+    );
     assert_eq!(d.events.as_slice(), &[DecodeEvent::Icmpv4UnknownCode]);
 }
 
@@ -158,7 +197,10 @@ fn shard_hash_is_symmetric_and_ignores_ports() {
     b[14 + 12..14 + 16].copy_from_slice(&[10, 0, 0, 2]);
     b[14 + 16..14 + 20].copy_from_slice(&[10, 0, 0, 1]);
     b[34] = 0x99;
-    assert_eq!(shard_hash(LinkType::ETHERNET, &a), shard_hash(LinkType::ETHERNET, &b));
+    assert_eq!(
+        shard_hash(LinkType::ETHERNET, &a),
+        shard_hash(LinkType::ETHERNET, &b)
+    );
     assert_ne!(shard_hash(LinkType::ETHERNET, &a), 0);
 }
 

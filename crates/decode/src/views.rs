@@ -246,7 +246,7 @@ impl<'a> Ipv6<'a> {
                         off += 8;
                         continue;
                     }
-                    if more && data_len % 8 != 0 {
+                    if more && !data_len.is_multiple_of(8) {
                         events.push(DecodeEvent::Ipv6FragInvalidLength);
                     }
                     fragment = Some(Fragment {
@@ -631,7 +631,7 @@ impl<'a> Icmp<'a> {
             events.push(DecodeEvent::Icmpv6UnknownCode);
         }
         let mut embedded = None;
-        if t < 128 && t >= 1 && t <= 4 {
+        if (1..=4).contains(&t) {
             let quoted = data.get(8..).unwrap_or(&[]);
             if quoted.len() < 40 {
                 events.push(DecodeEvent::Icmpv6Ipv6TruncPkt);

@@ -18,7 +18,7 @@ use vedette_flow::eve::{has_ports, write_flow_event};
 use vedette_flow::{
     DefragConfig, Defragmenter, EndReason, Flow, FlowConfig, FlowTable, PacketFacts, Segment,
 };
-use vedette_types::{Timestamp, LinkType};
+use vedette_types::{LinkType, Timestamp};
 
 /// EVE output choices that change what the engine writes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -224,7 +224,13 @@ impl Worker {
         }
     }
 
-    fn log_decoder_events(&mut self, d: &Decoded<'_>, events: &Events, pkt: &Packet<'_>, pcap_cnt: u64) {
+    fn log_decoder_events(
+        &mut self,
+        d: &Decoded<'_>,
+        events: &Events,
+        pkt: &Packet<'_>,
+        pcap_cnt: u64,
+    ) {
         for ev in events.as_slice() {
             if let Some(c) = self.stats.decoder_events.get_mut(ev.index()) {
                 *c += 1;
@@ -292,9 +298,10 @@ fn facts_of(d: &Decoded<'_>, ts: Timestamp, len: u32) -> Option<PacketFacts> {
             // TCP/UDP flow is counted in that flow.
             f.icmp_error = matches!(i.icmp_type(), 3 | 4 | 5 | 11 | 12);
             if i.icmp_type() == 3 {
-                f.icmp_embedded = i
-                    .embedded()
-                    .filter(|e| e.proto == vedette_types::ip_proto::TCP || e.proto == vedette_types::ip_proto::UDP);
+                f.icmp_embedded = i.embedded().filter(|e| {
+                    e.proto == vedette_types::ip_proto::TCP
+                        || e.proto == vedette_types::ip_proto::UDP
+                });
             }
         }
         L4::Icmp6(i) => f.icmp = Some((i.icmp_type(), i.code())),

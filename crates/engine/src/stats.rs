@@ -150,10 +150,17 @@ pub struct RunCounters {
     pub bus_events_dropped: u64,
     /// Events written, all outputs.
     pub events_written: u64,
+    /// Peak resident memory of the process, in bytes (0 when unknown).
+    pub peak_rss_bytes: u64,
 }
 
 /// Appends a `stats` event with Suricata's layout.
-pub fn write_stats_event(batch: &mut EventBatch, ts: Timestamp, s: &EngineStats, run: &RunCounters) {
+pub fn write_stats_event(
+    batch: &mut EventBatch,
+    ts: Timestamp,
+    s: &EngineStats,
+    run: &RunCounters,
+) {
     let mut w = batch.begin(EventType::Stats);
     w.header(&Header {
         ts,
@@ -238,6 +245,7 @@ pub fn write_stats_event(batch: &mut EventBatch, ts: Timestamp, s: &EngineStats,
     w.u64("anomaly_events", s.anomaly_events);
     w.u64("decoder_events_dropped", s.decoder_events_dropped);
     w.u64("events_written", run.events_written);
+    w.u64("peak_rss_bytes", run.peak_rss_bytes);
     w.object("caps");
     w.u64("flow_evictions", s.flow.ended_forced);
     w.u64("flows_peak", s.flow.peak_active);

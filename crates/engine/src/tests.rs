@@ -2,7 +2,17 @@ use super::*;
 use vedette_decode::checksum;
 
 /// An Ethernet/IPv4/TCP frame with valid checksums.
-fn tcp_frame(src: [u8; 4], dst: [u8; 4], sport: u16, dport: u16, flags: u8, seq: u32, ack: u32, payload: &[u8]) -> Vec<u8> {
+#[allow(clippy::too_many_arguments)] // one argument per header field keeps the call sites readable
+fn tcp_frame(
+    src: [u8; 4],
+    dst: [u8; 4],
+    sport: u16,
+    dport: u16,
+    flags: u8,
+    seq: u32,
+    ack: u32,
+    payload: &[u8],
+) -> Vec<u8> {
     let mut f = vec![0u8; 12];
     f.extend_from_slice(&[0x08, 0x00]);
     let total = (40 + payload.len()) as u16;
@@ -54,8 +64,14 @@ fn handshake_data_close_gives_one_closed_flow_event() {
         (0, tcp_frame(c, s, 4000, 80, 0x02, 100, 0, b"")),
         (0, tcp_frame(s, c, 80, 4000, 0x12, 500, 101, b"")),
         (0, tcp_frame(c, s, 4000, 80, 0x10, 101, 501, b"")),
-        (1, tcp_frame(c, s, 4000, 80, 0x18, 101, 501, b"GET / HTTP/1.0\r\n\r\n")),
-        (1, tcp_frame(s, c, 80, 4000, 0x19, 501, 119, b"HTTP/1.0 200 OK\r\n\r\n")),
+        (
+            1,
+            tcp_frame(c, s, 4000, 80, 0x18, 101, 501, b"GET / HTTP/1.0\r\n\r\n"),
+        ),
+        (
+            1,
+            tcp_frame(s, c, 80, 4000, 0x19, 501, 119, b"HTTP/1.0 200 OK\r\n\r\n"),
+        ),
         (2, tcp_frame(c, s, 4000, 80, 0x11, 119, 521, b"")),
         (2, tcp_frame(s, c, 80, 4000, 0x10, 521, 120, b"")),
     ];
@@ -83,8 +99,14 @@ fn garbage_and_truncated_frames_become_anomalies_not_flows() {
     let truncated = good[..good.len() - 2].to_vec();
     let tiny = vec![1, 2, 3];
     let (events, stats) = run(&[(0, truncated), (0, tiny)], &EngineConfig::default());
-    let names: Vec<_> = events.iter().map(|e| e["anomaly"]["event"].as_str().unwrap().to_owned()).collect();
-    assert_eq!(names, vec!["decoder.ipv4.trunc_pkt", "decoder.ethernet.pkt_too_small"]);
+    let names: Vec<_> = events
+        .iter()
+        .map(|e| e["anomaly"]["event"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        names,
+        vec!["decoder.ipv4.trunc_pkt", "decoder.ethernet.pkt_too_small"]
+    );
     assert_eq!(events[0]["pcap_cnt"], 1);
     assert_eq!(events[0]["packet_info"]["linktype"], 1);
     assert_eq!(stats.invalid, 2);
@@ -106,8 +128,10 @@ fn bad_checksum_is_counted_and_ignored_without_validation() {
 
 #[test]
 fn stats_event_is_valid_json_with_nested_decoder_events() {
-    let mut s = EngineStats::default();
-    s.pkts = 3;
+    let mut s = EngineStats {
+        pkts: 3,
+        ..EngineStats::default()
+    };
     s.decoder_events[DecodeEvent::Ipv4TruncPkt.index()] = 2;
     let mut b = EventBatch::default();
     write_stats_event(&mut b, Timestamp(0), &s, &RunCounters::default());

@@ -94,7 +94,9 @@ impl Tracker {
 
     fn complete(&self) -> bool {
         match (self.total, self.have.first()) {
-            (Some(t), Some(&(0, end))) => self.have.len() == 1 && end == t && !self.header.is_empty(),
+            (Some(t), Some(&(0, end))) => {
+                self.have.len() == 1 && end == t && !self.header.is_empty()
+            }
             _ => false,
         }
     }
@@ -169,10 +171,11 @@ impl Defragmenter {
                 frame.get(d.ip_offset..d.ip_offset + len)?
             }
             Ip::V6(v6v) => {
-                let len = 40 + usize::from(u16::from_be_bytes([
-                    *v6v.header().get(4)?,
-                    *v6v.header().get(5)?,
-                ]));
+                let len = 40
+                    + usize::from(u16::from_be_bytes([
+                        *v6v.header().get(4)?,
+                        *v6v.header().get(5)?,
+                    ]));
                 frame.get(d.ip_offset..d.ip_offset + len)?
             }
             Ip::None => return None,
@@ -182,9 +185,15 @@ impl Defragmenter {
         let start = frag.offset;
         let end = start.saturating_add(payload.len() as u32);
         let (too_large_ev, overlap_ev) = if v6 {
-            (DecodeEvent::Ipv6FragPktTooLarge, DecodeEvent::Ipv6FragOverlap)
+            (
+                DecodeEvent::Ipv6FragPktTooLarge,
+                DecodeEvent::Ipv6FragOverlap,
+            )
         } else {
-            (DecodeEvent::Ipv4FragPktTooLarge, DecodeEvent::Ipv4FragOverlap)
+            (
+                DecodeEvent::Ipv4FragPktTooLarge,
+                DecodeEvent::Ipv4FragOverlap,
+            )
         };
         let key = Key {
             src,
@@ -219,12 +228,14 @@ impl Defragmenter {
         }
         let max_bytes = self.cfg.max_bytes;
         let max_frags = self.cfg.max_fragments;
-        let Some(t) = self.trackers.get_mut(&key) else {
-            return None;
-        };
+        let t = self.trackers.get_mut(&key)?;
         let before = t.bytes();
         let grow = (end as usize).saturating_sub(t.data.len())
-            + if start == 0 { frag.unfragmentable_len } else { 0 };
+            + if start == 0 {
+                frag.unfragmentable_len
+            } else {
+                0
+            };
         if self.bytes + grow > max_bytes {
             self.stats.memcap_hits += 1;
             return None;
@@ -376,7 +387,9 @@ mod tests {
 
     fn v4_fragment(id: u16, offset: u16, more: bool, payload: &[u8]) -> Vec<u8> {
         let total = (20 + payload.len()) as u16;
-        let mut p = vec![0x45, 0, 0, 0, 0, 0, 0, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2];
+        let mut p = vec![
+            0x45, 0, 0, 0, 0, 0, 0, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2,
+        ];
         p[2..4].copy_from_slice(&total.to_be_bytes());
         p[4..6].copy_from_slice(&id.to_be_bytes());
         let fo = (offset / 8) | if more { 0x2000 } else { 0 };
@@ -410,7 +423,10 @@ mod tests {
         let d2 = decode(LinkType::RAW, &f2, &cfg);
         assert!(df.insert(Timestamp(0), &d2, &f2, &mut ev).is_none());
         let d1 = decode(LinkType::RAW, &f1, &cfg);
-        let out = df.insert(Timestamp(1), &d1, &f1, &mut ev).expect("complete").to_vec();
+        let out = df
+            .insert(Timestamp(1), &d1, &f1, &mut ev)
+            .expect("complete")
+            .to_vec();
         let r = decode_ip(&out, &d1, &cfg);
         assert!(r.fragment.is_none());
         assert!(matches!(r.l4, L4::Udp(_)));
@@ -432,7 +448,10 @@ mod tests {
         let d1 = decode(LinkType::RAW, &f1, &cfg);
         df.insert(Timestamp(0), &d1, &f1, &mut ev);
         let d2 = decode(LinkType::RAW, &f2, &cfg);
-        let out = df.insert(Timestamp(0), &d2, &f2, &mut ev).expect("complete").to_vec();
+        let out = df
+            .insert(Timestamp(0), &d2, &f2, &mut ev)
+            .expect("complete")
+            .to_vec();
         assert_eq!(&out[20..36], &[1u8; 16]);
         assert_eq!(&out[36..44], &[2u8; 8]);
         assert_eq!(ev.as_slice(), &[DecodeEvent::Ipv4FragOverlap]);

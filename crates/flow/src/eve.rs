@@ -138,7 +138,9 @@ mod tests {
             bad_checksum: false,
         };
         t.update(&p, &mut |_, _| {});
-        t.shutdown(p.ts, &mut |f, r| write_flow_event(&mut batch, f, r, Some(0)));
+        t.shutdown(p.ts, &mut |f, r| {
+            write_flow_event(&mut batch, f, r, Some(0))
+        });
         let v: serde_json::Value = serde_json::from_slice(batch.record(0).unwrap()).unwrap();
         assert_eq!(v["event_type"], "flow");
         assert_eq!(v["proto"], "TCP");

@@ -77,7 +77,8 @@ impl FlowKey {
             | u64::from(self.hi_port) << 16
             | u64::from(self.proto) << 32
             | u64::from(self.v6) << 40;
-        let vl = u64::from(self.vlan[0]) | u64::from(self.vlan[1]) << 16 | u64::from(self.vlan[2]) << 32;
+        let vl =
+            u64::from(self.vlan[0]) | u64::from(self.vlan[1]) << 16 | u64::from(self.vlan[2]) << 32;
         vedette_decode::mix64(vedette_decode::mix64(h ^ tail) ^ vl)
     }
 }

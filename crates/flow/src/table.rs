@@ -476,7 +476,11 @@ impl FlowTable {
     pub fn shutdown(&mut self, now: Timestamp, on_end: &mut impl FnMut(&Flow, EndReason)) {
         self.expire(now, on_end);
         for idx in 0..self.slots.len() as u32 {
-            if self.slots.get(idx as usize).is_some_and(|s| s.flow.is_some()) {
+            if self
+                .slots
+                .get(idx as usize)
+                .is_some_and(|s| s.flow.is_some())
+            {
                 self.end(idx, EndReason::Shutdown, on_end);
             }
         }
@@ -638,7 +642,11 @@ impl FlowTable {
     }
 
     fn account(&mut self, idx: u32, p: &PacketFacts, dir: Direction) {
-        let Some(flow) = self.slots.get_mut(idx as usize).and_then(|s| s.flow.as_mut()) else {
+        let Some(flow) = self
+            .slots
+            .get_mut(idx as usize)
+            .and_then(|s| s.flow.as_mut())
+        else {
             return;
         };
         count_packet(flow, p, dir);
@@ -700,7 +708,14 @@ mod tests {
     use super::*;
     use vedette_decode::tcp_flags::{ACK, FIN, SYN};
 
-    fn facts(src: &str, sport: u16, dst: &str, dport: u16, ts: i64, flags: Option<u8>) -> PacketFacts {
+    fn facts(
+        src: &str,
+        sport: u16,
+        dst: &str,
+        dport: u16,
+        ts: i64,
+        flags: Option<u8>,
+    ) -> PacketFacts {
         PacketFacts {
             ts: Timestamp::from_secs(ts),
             src: src.parse().unwrap(),
@@ -729,8 +744,12 @@ mod tests {
         let mut t = FlowTable::new(FlowConfig::default());
         let mut ended = Vec::new();
         let mut sink = |f: &Flow, r: EndReason| ended.push((f.clone(), r));
-        let (h1, d1) = t.update(&facts("10.0.0.1", 1000, "10.0.0.2", 53, 0, None), &mut sink).unwrap();
-        let (h2, d2) = t.update(&facts("10.0.0.2", 53, "10.0.0.1", 1000, 1, None), &mut sink).unwrap();
+        let (h1, d1) = t
+            .update(&facts("10.0.0.1", 1000, "10.0.0.2", 53, 0, None), &mut sink)
+            .unwrap();
+        let (h2, d2) = t
+            .update(&facts("10.0.0.2", 53, "10.0.0.1", 1000, 1, None), &mut sink)
+            .unwrap();
         assert_eq!(h1, h2);
         assert_eq!((d1, d2), (Direction::ToServer, Direction::ToClient));
         assert_eq!(t.get(h1).unwrap().state, FlowState::Established);
@@ -738,7 +757,10 @@ mod tests {
         assert_eq!(ended.len(), 1);
         let (f, r) = &ended[0];
         assert_eq!(*r, EndReason::Shutdown);
-        assert_eq!((f.pkts_toserver, f.pkts_toclient, f.bytes_toserver), (1, 1, 60));
+        assert_eq!(
+            (f.pkts_toserver, f.pkts_toclient, f.bytes_toserver),
+            (1, 1, 60)
+        );
         assert_eq!(f.src_ip.to_string(), "10.0.0.1");
     }
 
@@ -746,16 +768,27 @@ mod tests {
     fn timeouts_come_from_packet_time() {
         let mut t = FlowTable::new(FlowConfig::default());
         let mut ended = Vec::new();
-        t.update(&facts("10.0.0.1", 1, "10.0.0.2", 53, 0, None), &mut |_, _| {});
-        t.update(&facts("10.0.0.1", 2, "10.0.0.2", 53, 20, None), &mut |_, _| {});
-        t.expire(Timestamp::from_secs(30), &mut |f, r| ended.push((f.src_port, r)));
-        assert!(ended.is_empty(), "30 s is not past a 30 s timeout");
-        t.expire(Timestamp::from_secs(31), &mut |f, r| ended.push((f.src_port, r)));
-        assert_eq!(ended, vec![(1, EndReason::Timeout)]);
-        // A packet after the timeout starts a new flow, ending the old one lazily.
-        t.update(&facts("10.0.0.1", 2, "10.0.0.2", 53, 100, None), &mut |f, r| {
+        t.update(
+            &facts("10.0.0.1", 1, "10.0.0.2", 53, 0, None),
+            &mut |_, _| {},
+        );
+        t.update(
+            &facts("10.0.0.1", 2, "10.0.0.2", 53, 20, None),
+            &mut |_, _| {},
+        );
+        t.expire(Timestamp::from_secs(30), &mut |f, r| {
             ended.push((f.src_port, r))
         });
+        assert!(ended.is_empty(), "30 s is not past a 30 s timeout");
+        t.expire(Timestamp::from_secs(31), &mut |f, r| {
+            ended.push((f.src_port, r))
+        });
+        assert_eq!(ended, vec![(1, EndReason::Timeout)]);
+        // A packet after the timeout starts a new flow, ending the old one lazily.
+        t.update(
+            &facts("10.0.0.1", 2, "10.0.0.2", 53, 100, None),
+            &mut |f, r| ended.push((f.src_port, r)),
+        );
         assert_eq!(ended.len(), 2);
         assert_eq!(t.active(), 1);
     }
@@ -770,15 +803,29 @@ mod tests {
         let mut ended = Vec::new();
         let mut sink = |f: &Flow, r: EndReason| ended.push((f.src_port, r));
         // One established TCP flow.
-        t.update(&facts("10.0.0.1", 5, "10.0.0.2", 80, 0, Some(SYN)), &mut sink);
-        t.update(&facts("10.0.0.2", 80, "10.0.0.1", 5, 0, Some(SYN | ACK)), &mut sink);
-        t.update(&facts("10.0.0.1", 5, "10.0.0.2", 80, 0, Some(ACK)), &mut sink);
+        t.update(
+            &facts("10.0.0.1", 5, "10.0.0.2", 80, 0, Some(SYN)),
+            &mut sink,
+        );
+        t.update(
+            &facts("10.0.0.2", 80, "10.0.0.1", 5, 0, Some(SYN | ACK)),
+            &mut sink,
+        );
+        t.update(
+            &facts("10.0.0.1", 5, "10.0.0.2", 80, 0, Some(ACK)),
+            &mut sink,
+        );
         for port in 100..110 {
-            t.update(&facts("10.9.0.1", port, "10.0.0.2", 80, 1, Some(SYN)), &mut sink);
+            t.update(
+                &facts("10.9.0.1", port, "10.0.0.2", 80, 1, Some(SYN)),
+                &mut sink,
+            );
         }
         assert_eq!(t.active(), 3);
         assert_eq!(ended.len(), 8);
-        assert!(ended.iter().all(|(p, r)| *p >= 100 && *r == EndReason::Forced));
+        assert!(ended
+            .iter()
+            .all(|(p, r)| *p >= 100 && *r == EndReason::Forced));
         assert_eq!(t.stats().ended_forced, 8);
     }
 
@@ -787,9 +834,20 @@ mod tests {
         let mut t = FlowTable::new(FlowConfig::default());
         let mut n = 0;
         let mut sink = |_: &Flow, _: EndReason| n += 1;
-        t.update(&facts("10.0.0.1", 5, "10.0.0.2", 80, 0, Some(SYN)), &mut sink);
-        t.update(&facts("10.0.0.2", 80, "10.0.0.1", 5, 0, Some(0x04)), &mut sink);
-        let (h, _) = t.update(&facts("10.0.0.1", 5, "10.0.0.2", 80, 1, Some(SYN)), &mut sink).unwrap();
+        t.update(
+            &facts("10.0.0.1", 5, "10.0.0.2", 80, 0, Some(SYN)),
+            &mut sink,
+        );
+        t.update(
+            &facts("10.0.0.2", 80, "10.0.0.1", 5, 0, Some(0x04)),
+            &mut sink,
+        );
+        let (h, _) = t
+            .update(
+                &facts("10.0.0.1", 5, "10.0.0.2", 80, 1, Some(SYN)),
+                &mut sink,
+            )
+            .unwrap();
         assert_eq!(n, 1);
         assert_eq!(t.stats().tcp_reuse, 1);
         assert_eq!(t.get(h).unwrap().pkts_toserver, 1);
@@ -804,12 +862,22 @@ mod tests {
         };
         let mut t = FlowTable::new(cfg);
         let mut sink = |_: &Flow, _: EndReason| {};
-        let (h, d) = t.update(&facts("10.0.0.2", 80, "10.0.0.1", 5, 0, Some(SYN | ACK)), &mut sink).unwrap();
+        let (h, d) = t
+            .update(
+                &facts("10.0.0.2", 80, "10.0.0.1", 5, 0, Some(SYN | ACK)),
+                &mut sink,
+            )
+            .unwrap();
         assert_eq!(d, Direction::ToClient);
         let f = t.get(h).unwrap();
         assert_eq!((f.src_port, f.dst_port), (5, 80));
         assert_eq!((f.pkts_toserver, f.pkts_toclient), (0, 1));
-        let (_, d) = t.update(&facts("10.0.0.1", 5, "10.0.0.2", 80, 0, Some(ACK)), &mut sink).unwrap();
+        let (_, d) = t
+            .update(
+                &facts("10.0.0.1", 5, "10.0.0.2", 80, 0, Some(ACK)),
+                &mut sink,
+            )
+            .unwrap();
         assert_eq!(d, Direction::ToServer);
     }
 }

@@ -1,8 +1,6 @@
 //! A scripted TCP conversation with realistic sequence numbers, options, ACK clocking and
 //! timing, as observed by a sensor sitting next to one of the two hosts.
 
-use std::net::IpAddr;
-
 use vedette_types::Timestamp;
 
 use crate::packet::{tcp_flags, tcp_frame, Endpoints, IpParams, Link, MacAddr, TcpHeader};
@@ -554,20 +552,35 @@ impl TcpSession {
     }
 }
 
-/// Convenience: a config between two addresses with the given ports.
-pub fn session_config(
-    client: IpAddr,
-    client_port: u16,
-    server: IpAddr,
-    server_port: u16,
-    client_mac: MacAddr,
-    server_mac: MacAddr,
-    start: Timestamp,
-) -> TcpSessionConfig {
-    TcpSessionConfig::new(
-        Endpoints::new(client, client_port, server, server_port),
-        client_mac,
-        server_mac,
-        start,
-    )
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::IpAddr;
+
+    #[test]
+    fn sequence_numbers_advance_with_data_and_fin() {
+        let ep = Endpoints::new(
+            IpAddr::from([10, 0, 0, 1]),
+            40000,
+            IpAddr::from([10, 0, 0, 2]),
+            80,
+        );
+        let cfg = TcpSessionConfig::new(ep, [2, 0, 0, 0, 0, 1], [2, 0, 0, 0, 0, 2], Timestamp(0));
+        let mut s = TcpSession::new(cfg, &mut Rng::new(9));
+        let (c0, s0) = (s.next_seq(Side::Client), s.next_seq(Side::Server));
+        s.handshake();
+        s.client_send(&[b'a'; 300]);
+        s.server_send(&[b'b'; 10_000]);
+        s.close(Side::Client);
+        assert_eq!(s.next_seq(Side::Client), c0.wrapping_add(1 + 300 + 1));
+        assert_eq!(s.next_seq(Side::Server), s0.wrapping_add(1 + 10_000 + 1));
+        let pkts = s.into_packets();
+        assert!(pkts.windows(2).all(|w| w[0].ts <= w[1].ts));
+        // 10,000 bytes at 1448 per segment: 7 data segments from the server.
+        let server_data = pkts
+            .iter()
+            .filter(|p| p.frame[26..30] == [10, 0, 0, 2] && p.frame.len() > 74)
+            .count();
+        assert_eq!(server_data, 7);
+    }
 }

@@ -6,7 +6,7 @@
 //! reader runs the worker inline, so no packet is copied.
 
 use crate::config::{Config, Overflow};
-use crate::outputs::{EventCounts, EveFile, Output};
+use crate::outputs::{EveFile, EventCounts, Output};
 use anyhow::{bail, Context as _};
 use crossbeam_channel::{bounded, Receiver, Sender, TrySendError};
 use std::io::IsTerminal as _;
@@ -50,6 +50,20 @@ pub struct RunSummary {
     pub dropped_batches: u64,
     /// Where events went.
     pub eve_path: Option<PathBuf>,
+    /// Peak resident memory, bytes (0 when unknown).
+    pub peak_rss_bytes: u64,
+}
+
+/// Peak resident set size of this process (Linux `VmHWM`), or 0 when it cannot be read.
+pub fn peak_rss_bytes() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        })
+        .map_or(0, |kb| kb * 1024)
 }
 
 /// Builds the worker configuration from the user configuration.
@@ -186,8 +200,12 @@ pub fn run(opts: AnalyzeOptions) -> anyhow::Result<RunSummary> {
         max_packet_bytes: cfg.capture.max_packet_bytes,
     };
     let mut source = CaptureSet::open(&opts.inputs, limits)?;
-    std::fs::create_dir_all(&opts.output_dir)
-        .with_context(|| format!("cannot create output directory {}", opts.output_dir.display()))?;
+    std::fs::create_dir_all(&opts.output_dir).with_context(|| {
+        format!(
+            "cannot create output directory {}",
+            opts.output_dir.display()
+        )
+    })?;
 
     let mut outputs: Vec<Box<dyn Output>> = Vec::new();
     let mut eve_path = None;
@@ -216,7 +234,14 @@ pub fn run(opts: AnalyzeOptions) -> anyhow::Result<RunSummary> {
     let (stats, last_ts) = if workers <= 1 {
         run_inline(&mut source, &ecfg, &bus, flush_interval, progress.as_ref())
     } else {
-        run_sharded(&mut source, &ecfg, cfg, &bus, flush_interval, progress.as_ref())?
+        run_sharded(
+            &mut source,
+            &ecfg,
+            cfg,
+            &bus,
+            flush_interval,
+            progress.as_ref(),
+        )?
     };
     if let Some(pb) = &progress {
         pb.finish_and_clear();
@@ -232,9 +257,14 @@ pub fn run(opts: AnalyzeOptions) -> anyhow::Result<RunSummary> {
             bus_batches_dropped: bus.dropped_batches.load(Ordering::Relaxed),
             bus_events_dropped: bus.dropped_events.load(Ordering::Relaxed),
             events_written: bus.sent_events.load(Ordering::Relaxed) + 1,
+            peak_rss_bytes: peak_rss_bytes(),
         };
         let mut b = new_batch(ecfg.eve.ipv6_compress);
-        let ts = if last_ts.0 == i64::MIN { Timestamp(0) } else { last_ts };
+        let ts = if last_ts.0 == i64::MIN {
+            Timestamp(0)
+        } else {
+            last_ts
+        };
         write_stats_event(&mut b, ts, &stats, &run);
         // The final stats event must not be dropped, whatever the overflow policy.
         let n = b.len() as u64;
@@ -256,6 +286,7 @@ pub fn run(opts: AnalyzeOptions) -> anyhow::Result<RunSummary> {
         capture_errors: source.errors().to_vec(),
         dropped_batches,
         eve_path,
+        peak_rss_bytes: peak_rss_bytes(),
     })
 }
 
@@ -303,7 +334,7 @@ fn run_inline(
                 break;
             }
         }
-        if cnt % CHECK_EVERY == 0 {
+        if cnt.is_multiple_of(CHECK_EVERY) {
             flusher.maybe_flush(&mut worker, false);
             if let Some(pb) = progress {
                 pb.set_position(source.bytes_read());
@@ -408,7 +439,7 @@ fn run_sharded(
                 }
             }
         }
-        if cnt % CHECK_EVERY == 0 {
+        if cnt.is_multiple_of(CHECK_EVERY) {
             if let Some(pb) = progress {
                 pb.set_position(source.bytes_read());
             }

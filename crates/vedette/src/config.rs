@@ -148,6 +148,9 @@ pub struct StreamCfg {
     /// Pick up sessions without a handshake.
     pub midstream: bool,
     /// Inline stream inspection.
+    // Accepted now so Suricata-style runs (`--set stream.inline=true`) work; it changes nothing
+    // until stream inspection by signatures exists.
+    #[allow(dead_code)]
     pub inline: bool,
 }
 
@@ -263,7 +266,9 @@ fn merge(defaults: &mut toml::Table, user: toml::Table, prefix: &str) -> Result<
 /// otherwise the raw text as a string.
 fn parse_value(raw: &str) -> toml::Value {
     match format!("v = {raw}").parse::<toml::Table>() {
-        Ok(mut t) => t.remove("v").unwrap_or_else(|| toml::Value::String(raw.to_owned())),
+        Ok(mut t) => t
+            .remove("v")
+            .unwrap_or_else(|| toml::Value::String(raw.to_owned())),
         Err(_) => toml::Value::String(raw.to_owned()),
     }
 }
@@ -285,23 +290,24 @@ fn nested(path: &str, v: toml::Value) -> toml::Table {
 impl Config {
     /// Defaults, then `file`, then each `--set key=value` in order.
     pub fn load(file: Option<&Path>, sets: &[String]) -> Result<Config, ConfigError> {
-        let mut table: toml::Table = DEFAULT_TOML.parse().map_err(|e: toml::de::Error| {
-            ConfigError::Invalid {
-                origin: "built-in defaults".into(),
-                message: e.to_string(),
-            }
-        })?;
+        let mut table: toml::Table =
+            DEFAULT_TOML
+                .parse()
+                .map_err(|e: toml::de::Error| ConfigError::Invalid {
+                    origin: "built-in defaults".into(),
+                    message: e.to_string(),
+                })?;
         if let Some(path) = file {
             let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
                 path: path.to_owned(),
                 source,
             })?;
-            let user: toml::Table = text.parse().map_err(|e: toml::de::Error| {
-                ConfigError::Invalid {
-                    origin: path.display().to_string(),
-                    message: e.to_string(),
-                }
-            })?;
+            let user: toml::Table =
+                text.parse()
+                    .map_err(|e: toml::de::Error| ConfigError::Invalid {
+                        origin: path.display().to_string(),
+                        message: e.to_string(),
+                    })?;
             merge(&mut table, user, "")?;
         }
         for s in sets {
@@ -312,20 +318,18 @@ impl Config {
             let mut value = parse_value(v);
             // `--set stream.midstream=true` must not fail because "true" could be a string.
             if let toml::Value::String(text) = &value {
-                if let Some(toml::Value::Integer(_) | toml::Value::Boolean(_)) = lookup(&table, k)
-                {
+                if let Some(toml::Value::Integer(_) | toml::Value::Boolean(_)) = lookup(&table, k) {
                     value = parse_value(text);
                 }
             }
             merge(&mut table, nested(k, value), "")?;
         }
-        let cfg: Config =
-            toml::Value::Table(table)
-                .try_into()
-                .map_err(|e: toml::de::Error| ConfigError::Invalid {
-                    origin: "configuration".into(),
-                    message: e.to_string(),
-                })?;
+        let cfg: Config = toml::Value::Table(table)
+            .try_into()
+            .map_err(|e: toml::de::Error| ConfigError::Invalid {
+                origin: "configuration".into(),
+                message: e.to_string(),
+            })?;
         cfg.validate()?;
         Ok(cfg)
     }
@@ -339,10 +343,16 @@ impl Config {
             return Err(bad("runtime.workers", "must be 1..=256"));
         }
         if self.flow.max_flows < self.runtime.workers {
-            return Err(bad("flow.max_flows", "must be at least one flow per worker"));
+            return Err(bad(
+                "flow.max_flows",
+                "must be at least one flow per worker",
+            ));
         }
         if self.events.queue_batches == 0 || self.runtime.worker_queue_batches == 0 {
-            return Err(bad("events.queue_batches", "queues need room for at least one batch"));
+            return Err(bad(
+                "events.queue_batches",
+                "queues need room for at least one batch",
+            ));
         }
         if self.runtime.batch_packets == 0 {
             return Err(bad("runtime.batch_packets", "must be at least 1"));
@@ -350,9 +360,7 @@ impl Config {
         if self.capture.max_packet_bytes < 64 {
             return Err(bad("capture.max_packet_bytes", "must be at least 64"));
         }
-        if self.outputs.eve.filename.is_empty()
-            || self.outputs.eve.filename.contains(['/', '\\'])
-        {
+        if self.outputs.eve.filename.is_empty() || self.outputs.eve.filename.contains(['/', '\\']) {
             return Err(bad("outputs.eve.filename", "must be a plain file name"));
         }
         Ok(())
@@ -412,7 +420,11 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("vedette-cfg-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let f = dir.join("bad.toml");
-        std::fs::write(&f, "[flow]\nmax_flows = 5\n[flow.timeouts.tcp]\nnew = 1\nbogus = 2\n").unwrap();
+        std::fs::write(
+            &f,
+            "[flow]\nmax_flows = 5\n[flow.timeouts.tcp]\nnew = 1\nbogus = 2\n",
+        )
+        .unwrap();
         let e = Config::load(Some(&f), &[]).unwrap_err();
         assert!(e.to_string().contains("flow.timeouts.tcp.bogus"), "{e}");
         std::fs::write(&f, "[flow\n").unwrap();

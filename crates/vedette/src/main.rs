@@ -148,7 +148,10 @@ fn analyze(args: AnalyzeArgs) -> anyhow::Result<()> {
         summary::print(&summary);
     }
     if summary.stats.pkts == 0 && !summary.capture_errors.is_empty() {
-        anyhow::bail!("no packets could be read: {}", summary.capture_errors.join("; "));
+        anyhow::bail!(
+            "no packets could be read: {}",
+            summary.capture_errors.join("; ")
+        );
     }
     Ok(())
 }

@@ -67,9 +67,4 @@ impl EventCounts {
     pub fn get(&self, t: EventType) -> u64 {
         self.by_type.get(t.index()).copied().unwrap_or(0)
     }
-
-    /// All events.
-    pub fn total(&self) -> u64 {
-        self.by_type.iter().sum()
-    }
 }

@@ -7,7 +7,7 @@ fn thousands(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::with_capacity(s.len() + s.len() / 3);
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -72,6 +72,12 @@ pub fn print(s: &RunSummary) {
         thousands(st.fragments),
         thousands(st.defrag.reassembled)
     );
+    if s.peak_rss_bytes > 0 {
+        eprintln!(
+            "  peak memory (RSS): {:.1} MiB",
+            s.peak_rss_bytes as f64 / 1_048_576.0
+        );
+    }
     if s.dropped_batches > 0 {
         eprintln!(
             "  WARNING: {} event batches dropped because outputs could not keep up",
