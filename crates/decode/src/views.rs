@@ -583,8 +583,10 @@ impl<'a> Icmp<'a> {
             events.push(DecodeEvent::Icmpv4UnknownCode);
         }
         let mut embedded = None;
-        if matches!(t, 3 | 4 | 5 | 11 | 12) {
-            let quoted = data.get(8..).unwrap_or(&[]);
+        // As Suricata: the quoted header is examined only when the code is valid and the
+        // message quotes something at all.
+        let quoted = data.get(8..).unwrap_or(&[]);
+        if matches!(t, 3 | 4 | 5 | 11 | 12) && code_ok && !quoted.is_empty() {
             if quoted.len() < 20 {
                 events.push(DecodeEvent::Icmpv4Ipv4TruncPkt);
             } else if byte(quoted, 0) >> 4 != 4 {
@@ -631,8 +633,8 @@ impl<'a> Icmp<'a> {
             events.push(DecodeEvent::Icmpv6UnknownCode);
         }
         let mut embedded = None;
-        if (1..=4).contains(&t) {
-            let quoted = data.get(8..).unwrap_or(&[]);
+        let quoted = data.get(8..).unwrap_or(&[]);
+        if (1..=4).contains(&t) && code_ok && !quoted.is_empty() {
             if quoted.len() < 40 {
                 events.push(DecodeEvent::Icmpv6Ipv6TruncPkt);
             } else if byte(quoted, 0) >> 4 != 6 {

@@ -204,7 +204,11 @@ impl JsonWriter<'_> {
 
     /// A string field, escaped.
     pub fn str(&mut self, k: &str, v: &str) {
-        self.bytes_str(k, v.as_bytes());
+        self.key(k);
+        let b = self.buf();
+        b.push(b'"');
+        escape_str(b, v);
+        b.push(b'"');
     }
 
     /// A string field from raw (untrusted) bytes: valid UTF-8 is kept, other bytes become `\u00XX`.
@@ -276,7 +280,20 @@ impl JsonWriter<'_> {
                 }
                 b.push(b'"');
             }
-            _ => {
+            IpAddr::V4(v4) => {
+                // Dotted quad by hand: core::fmt showed up in profiles of flow-heavy captures.
+                let b = &mut self.batch.buf;
+                b.push(b'"');
+                let mut f = itoa::Buffer::new();
+                for (i, o) in v4.octets().iter().enumerate() {
+                    if i > 0 {
+                        b.push(b'.');
+                    }
+                    b.extend_from_slice(f.format(*o).as_bytes());
+                }
+                b.push(b'"');
+            }
+            IpAddr::V6(_) => {
                 let _ = write!(self.batch.buf, "\"{ip}\"");
             }
         }

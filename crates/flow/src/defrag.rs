@@ -438,6 +438,55 @@ mod tests {
         assert_eq!(df.stats().reassembled, 1);
     }
 
+    /// An IPv6 fragment with a hop-by-hop header before the fragment header.
+    fn v6_fragment(id: u32, offset: u16, more: bool, data: &[u8]) -> Vec<u8> {
+        let mut p = vec![0x60, 0, 0, 0, 0, 0, 0 /* hop-by-hop */, 64];
+        p.extend_from_slice(&[0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
+        p.extend_from_slice(&[0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2]);
+        p.extend_from_slice(&[44, 0, 1, 4, 0, 0, 0, 0]);
+        let offmf = (offset / 8) << 3 | u16::from(more);
+        p.extend_from_slice(&[17, 0]);
+        p.extend_from_slice(&offmf.to_be_bytes());
+        p.extend_from_slice(&id.to_be_bytes());
+        p.extend_from_slice(data);
+        let plen = (p.len() - 40) as u16;
+        p[4..6].copy_from_slice(&plen.to_be_bytes());
+        p
+    }
+
+    #[test]
+    fn ipv6_fragments_reassemble_behind_extension_headers() {
+        let body = [9u8; 30];
+        let mut udp = vec![0x13, 0x88, 0, 53, 0, 38, 0, 0];
+        udp.extend_from_slice(&body);
+        let src = [0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1];
+        let dst = [0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2];
+        let c = checksum::compute(checksum::pseudo_v6(&src, &dst, 17, udp.len()), &udp);
+        udp[6..8].copy_from_slice(&c.to_be_bytes());
+        let (a, b) = udp.split_at(16);
+        let f1 = v6_fragment(77, 0, true, a);
+        let f2 = v6_fragment(77, 16, false, b);
+        let cfg = DecodeConfig::default();
+        let mut df = Defragmenter::new(DefragConfig::default());
+        let mut ev = Events::default();
+        let d1 = decode(LinkType::IPV6, &f1, &cfg);
+        assert!(df.insert(Timestamp(0), &d1, &f1, &mut ev).is_none());
+        let d2 = decode(LinkType::IPV6, &f2, &cfg);
+        let out = df
+            .insert(Timestamp(0), &d2, &f2, &mut ev)
+            .expect("complete")
+            .to_vec();
+        let r = decode_ip(&out, &d2, &cfg);
+        assert!(r.fragment.is_none());
+        assert_eq!(r.ports(), (5000, 53));
+        assert_eq!(r.payload, &body);
+        assert!(
+            !r.checksum_errors.l4,
+            "checksum over the reassembled datagram must verify"
+        );
+        assert!(ev.is_empty(), "{ev:?}");
+    }
+
     #[test]
     fn overlap_with_different_data_is_reported_and_first_wins() {
         let cfg = DecodeConfig::default();
