@@ -12,6 +12,7 @@ pub mod defrag;
 pub mod eve;
 mod key;
 mod table;
+pub mod stream;
 pub mod tcp;
 
 pub use community_id::community_id_v1;
@@ -21,4 +22,5 @@ pub use table::{
     EndReason, Flow, FlowConfig, FlowHandle, FlowState, FlowStats, FlowTable, PacketFacts,
     ProtoTimeouts, Timeouts, DEFAULT_MAX_FLOWS,
 };
+pub use stream::{Chunk, StreamConfig, StreamDir, StreamStats};
 pub use tcp::{Segment, TcpSession, TcpState};

@@ -182,9 +182,15 @@ pub struct Flow {
     pub alerted: bool,
     key: FlowKey,
     client_is_lo: bool,
+    slot: u32,
 }
 
 impl Flow {
+    /// The handle of this flow in its table (stable for the flow's life).
+    pub fn handle(&self) -> FlowHandle {
+        FlowHandle(self.slot)
+    }
+
     /// The age Suricata logs: whole seconds between first and last packet.
     pub fn age_secs(&self) -> i64 {
         self.last.secs() - self.start.secs()
@@ -229,9 +235,16 @@ pub struct PacketFacts {
     pub bad_checksum: bool,
 }
 
-/// A handle to a flow in the table, valid until the next call that may end flows.
+/// A handle to a flow in the table, valid until the flow ends.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct FlowHandle(u32);
+
+impl FlowHandle {
+    /// A dense index (below the flow cap), for side tables kept per flow.
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
 
 /// Flow table counters.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -602,6 +615,7 @@ impl FlowTable {
             alerted: false,
             key,
             client_is_lo: src_is_lo != swap,
+            slot: 0,
         };
         let dir = if swap {
             Direction::ToClient
@@ -619,12 +633,14 @@ impl FlowTable {
         let class = Self::class_of(&flow);
         let idx = match self.free.pop() {
             Some(i) => {
+                flow.slot = i;
                 if let Some(s) = self.slots.get_mut(i as usize) {
                     s.flow = Some(flow);
                 }
                 i
             }
             None => {
+                flow.slot = self.slots.len() as u32;
                 self.slots.push(Slot {
                     flow: Some(flow),
                     prev: NIL,
