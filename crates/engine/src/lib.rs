@@ -7,9 +7,15 @@
 //! belong to the binary.
 #![forbid(unsafe_code)]
 
+mod app;
 mod stats;
 
+pub use app::AppStats;
 pub use stats::{write_stats_event, EngineStats, RunCounters};
+pub use vedette_applayer::AppLimits;
+pub use vedette_flow::StreamConfig;
+
+use app::{AppLayer, PacketCtx, TcpCtx};
 
 use vedette_capture::Packet;
 use vedette_decode::{decode, decode_ip, DecodeConfig, DecodeEvent, Decoded, Events, Ip, L4};
@@ -18,6 +24,7 @@ use vedette_flow::eve::{has_ports, write_flow_event};
 use vedette_flow::{
     DefragConfig, Defragmenter, EndReason, Flow, FlowConfig, FlowTable, PacketFacts, Segment,
 };
+use vedette_types::{ip_proto, Direction};
 use vedette_types::{LinkType, Timestamp};
 
 /// EVE output choices that change what the engine writes.
@@ -33,6 +40,16 @@ pub struct EveOptions {
     pub community_id_seed: Option<u16>,
     /// Write IPv6 addresses compressed rather than in Suricata 7's full form.
     pub ipv6_compress: bool,
+    /// Write `http` events.
+    pub http: bool,
+    /// Write `dns` events.
+    pub dns: bool,
+    /// Write `tls` events.
+    pub tls: bool,
+    /// Add JA3/JA3S/JA4 and other extended fields to `tls` events.
+    pub tls_extended: bool,
+    /// Write app-layer `anomaly` events.
+    pub anomaly_applayer: bool,
 }
 
 impl Default for EveOptions {
@@ -43,12 +60,17 @@ impl Default for EveOptions {
             anomaly_packethdr: true,
             community_id_seed: Some(0),
             ipv6_compress: false,
+            http: true,
+            dns: true,
+            tls: true,
+            tls_extended: false,
+            anomaly_applayer: true,
         }
     }
 }
 
 /// Everything a worker needs to know.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct EngineConfig {
     /// Decoder settings.
     pub decode: DecodeConfig,
@@ -58,6 +80,26 @@ pub struct EngineConfig {
     pub defrag: DefragConfig,
     /// EVE output choices.
     pub eve: EveOptions,
+    /// Parse application protocols (and reassemble TCP streams for them).
+    pub app_layer: bool,
+    /// Stream reassembly limits (per direction).
+    pub stream: StreamConfig,
+    /// App-layer parser limits.
+    pub app_limits: AppLimits,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig {
+            decode: DecodeConfig::default(),
+            flow: FlowConfig::default(),
+            defrag: DefragConfig::default(),
+            eve: EveOptions::default(),
+            app_layer: true,
+            stream: StreamConfig::default(),
+            app_limits: AppLimits::default(),
+        }
+    }
 }
 
 /// Largest packet prefix copied into an anomaly event.
@@ -68,6 +110,8 @@ pub struct Worker {
     decode_cfg: DecodeConfig,
     eve: EveOptions,
     flows: FlowTable,
+    app: AppLayer,
+    app_enabled: bool,
     defrag: Defragmenter,
     batch: EventBatch,
     stats: EngineStats,
@@ -82,6 +126,8 @@ impl Worker {
             decode_cfg: cfg.decode,
             eve: cfg.eve,
             flows: FlowTable::new(cfg.flow),
+            app: AppLayer::new(cfg.app_limits, cfg.stream),
+            app_enabled: cfg.app_layer,
             defrag: Defragmenter::new(cfg.defrag),
             batch: new_batch(cfg.eve.ipv6_compress),
             stats: EngineStats::default(),
@@ -96,6 +142,7 @@ impl Worker {
         s.flow = *self.flows.stats();
         s.flows_active = self.flows.active();
         s.defrag = *self.defrag.stats();
+        s.app = self.app.stats;
         s
     }
 
@@ -128,8 +175,9 @@ impl Worker {
         let sec = self.now.secs();
         if sec > self.last_sweep_sec {
             self.last_sweep_sec = sec;
-            let (flows, batch, eve) = (&mut self.flows, &mut self.batch, self.eve);
-            flows.expire(self.now, &mut |f, r| emit_flow(batch, &eve, f, r));
+            let (flows, app, batch, eve) =
+                (&mut self.flows, &mut self.app, &mut self.batch, self.eve);
+            flows.expire(self.now, &mut |f, r| end_flow(app, batch, &eve, f, r));
             self.defrag.expire(self.now);
         }
     }
@@ -137,8 +185,8 @@ impl Worker {
     /// Ends all flows (timed-out ones as `timeout`, the rest as `shutdown`).
     pub fn finish(&mut self) {
         let now = self.now;
-        let (flows, batch, eve) = (&mut self.flows, &mut self.batch, self.eve);
-        flows.shutdown(now, &mut |f, r| emit_flow(batch, &eve, f, r));
+        let (flows, app, batch, eve) = (&mut self.flows, &mut self.app, &mut self.batch, self.eve);
+        flows.shutdown(now, &mut |f, r| end_flow(app, batch, &eve, f, r));
     }
 
     /// Runs one packet through the pipeline. `pcap_cnt` is its 1-based number in the capture.
@@ -160,16 +208,24 @@ impl Worker {
         }
         if d.fragment.is_some() {
             let mut ev = Events::default();
-            let (defrag, flows, batch, eve) =
-                (&mut self.defrag, &mut self.flows, &mut self.batch, self.eve);
+            let (defrag, flows, app, batch, eve, app_on) = (
+                &mut self.defrag,
+                &mut self.flows,
+                &mut self.app,
+                &mut self.batch,
+                self.eve,
+                self.app_enabled,
+            );
             let datagram = defrag.insert(pkt.ts, &d, pkt.data, &mut ev);
             if let Some(datagram) = datagram {
                 let r = decode_ip(datagram, &d, &self.decode_cfg);
                 // Counted with the link header of the completing fragment, as Suricata does.
-                let facts = facts_of(&r, pkt.ts, (datagram.len() + d.ip_offset) as u32);
-                if let Some(facts) = facts {
-                    flows.update(&facts, &mut |f, rsn| emit_flow(batch, &eve, f, rsn));
-                }
+                let len = (datagram.len() + d.ip_offset) as u32;
+                let ctx = PacketCtx {
+                    ts: pkt.ts,
+                    pcap_cnt: Some(pcap_cnt),
+                };
+                track(flows, app, app_on, batch, &eve, &r, len, ctx);
                 self.stats.reassembled_l4 += 1;
                 let events = r.events;
                 self.log_decoder_events(&d, &events, pkt, pcap_cnt);
@@ -179,11 +235,20 @@ impl Worker {
             }
             return;
         }
-        let Some(facts) = facts_of(&d, pkt.ts, pkt.data.len() as u32) else {
-            return;
+        let ctx = PacketCtx {
+            ts: pkt.ts,
+            pcap_cnt: Some(pcap_cnt),
         };
-        let (flows, batch, eve) = (&mut self.flows, &mut self.batch, self.eve);
-        flows.update(&facts, &mut |f, r| emit_flow(batch, &eve, f, r));
+        track(
+            &mut self.flows,
+            &mut self.app,
+            self.app_enabled,
+            &mut self.batch,
+            &self.eve,
+            &d,
+            pkt.data.len() as u32,
+            ctx,
+        );
     }
 
     fn count_layers(&mut self, d: &Decoded<'_>) {
@@ -251,10 +316,52 @@ pub fn new_batch(ipv6_compress: bool) -> EventBatch {
     b
 }
 
-fn emit_flow(batch: &mut EventBatch, eve: &EveOptions, f: &Flow, r: EndReason) {
+/// A flow ended: its app layer logs what is left, then the flow record is written.
+fn end_flow(app: &mut AppLayer, batch: &mut EventBatch, eve: &EveOptions, f: &Flow, r: EndReason) {
+    app.on_flow_end(f, batch, eve);
     if eve.flow {
         write_flow_event(batch, f, r, eve.community_id_seed);
     }
+}
+
+/// Updates the packet's flow and feeds its payload to the app layer.
+#[allow(clippy::too_many_arguments)] // disjoint pieces of the worker, borrowed separately
+fn track(
+    flows: &mut FlowTable,
+    app: &mut AppLayer,
+    app_on: bool,
+    batch: &mut EventBatch,
+    eve: &EveOptions,
+    d: &Decoded<'_>,
+    len: u32,
+    ctx: PacketCtx,
+) {
+    let Some(facts) = facts_of(d, ctx.ts, len) else {
+        return;
+    };
+    let Some((h, dir)) = flows.update(&facts, &mut |f, r| end_flow(app, batch, eve, f, r)) else {
+        return;
+    };
+    if !app_on || facts.bad_checksum {
+        return;
+    }
+    let Some(flow) = flows.get_mut(h) else { return };
+    match d.l4 {
+        L4::Tcp(t) if flow.tcp.is_some() && flow.proto == ip_proto::TCP => {
+            let tcp = TcpCtx {
+                flags: t.flags(),
+                seq: t.seq(),
+                ack: t.ack(),
+                payload: t.payload(),
+            };
+            app.on_tcp(flow, dir, tcp, ctx, batch, eve);
+        }
+        L4::Udp(u) if flow.proto == ip_proto::UDP => {
+            app.on_udp(flow, dir, u.payload(), ctx, batch, eve);
+        }
+        _ => {}
+    }
+    let _ = Direction::ToServer;
 }
 
 /// What the flow table needs from a decoded packet; `None` for packets without an IP layer.

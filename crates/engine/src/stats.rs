@@ -59,6 +59,8 @@ pub struct EngineStats {
     pub flows_active: u64,
     /// Defragmentation counters.
     pub defrag: DefragStats,
+    /// App-layer and stream counters.
+    pub app: crate::AppStats,
 }
 
 impl Default for EngineStats {
@@ -89,6 +91,7 @@ impl Default for EngineStats {
             flow: FlowStats::default(),
             flows_active: 0,
             defrag: DefragStats::default(),
+            app: crate::AppStats::default(),
         }
     }
 }
@@ -123,6 +126,7 @@ impl EngineStats {
         self.flow.merge(&o.flow);
         self.flows_active += o.flows_active;
         self.defrag.merge(&o.defrag);
+        self.app.merge(&o.app);
     }
 
     /// Decoder events raised, all kinds.
@@ -236,6 +240,35 @@ pub fn write_stats_event(
     w.u64("memcap_reached", s.defrag.memcap_hits);
     w.u64("too_large", s.defrag.too_large);
     w.u64("overlaps", s.defrag.overlaps);
+    w.close_object();
+    let a = &s.app;
+    w.object("tcp");
+    w.u64("segments", a.stream.segments);
+    w.u64("reassembly_gap", a.stream.gaps);
+    w.u64("reassembly_gap_bytes", a.stream.gap_bytes);
+    w.u64("retransmissions", a.stream.retransmissions);
+    w.u64("overlap_diff_data", a.stream.overlap_conflicts);
+    w.u64("ooo_queued", a.stream.queued);
+    w.u64("segment_queue_full_drop", a.stream.queue_full_drops);
+    w.u64("reassembly_depth_reached", a.stream.depth_reached);
+    w.u64("bytes_to_app", a.stream.bytes_delivered);
+    w.close_object();
+    w.object("app_layer");
+    w.object("flow");
+    w.u64("http", a.flows_http);
+    w.u64("dns_udp", a.flows_dns_udp);
+    w.u64("dns_tcp", a.flows_dns_tcp);
+    w.u64("tls", a.flows_tls);
+    w.u64("failed_tcp", a.flows_failed_tcp);
+    w.u64("failed_udp", a.flows_failed_udp);
+    w.close_object();
+    w.object("tx");
+    w.u64("http", a.tx_http);
+    w.u64("dns", a.tx_dns);
+    w.u64("tls", a.tx_tls);
+    w.close_object();
+    w.u64("anomalies", a.anomalies);
+    w.u64("anomalies_dropped", a.anomalies_dropped);
     w.close_object();
     w.object("vedette");
     w.u64("ipv4_checksum_bad", s.ipv4_checksum_bad);

@@ -76,9 +76,17 @@ fn handshake_data_close_gives_one_closed_flow_event() {
         (2, tcp_frame(s, c, 80, 4000, 0x10, 521, 120, b"")),
     ];
     let (events, stats) = run(&frames, &EngineConfig::default());
-    assert_eq!(events.len(), 1, "{events:?}");
-    let e = &events[0];
+    assert_eq!(events.len(), 2, "{events:?}");
+    // The HTTP transaction is logged before its flow ends.
+    let h = &events[0];
+    assert_eq!(h["event_type"], "http");
+    assert_eq!(h["http"]["http_method"], "GET");
+    assert_eq!(h["http"]["url"], "/");
+    assert_eq!(h["http"]["status"], 200);
+    assert_eq!(h["flow_id"], events[1]["flow_id"]);
+    let e = &events[1];
     assert_eq!(e["event_type"], "flow");
+    assert_eq!(e["app_proto"], "http");
     assert_eq!(e["src_ip"], "10.0.0.1");
     assert_eq!(e["dest_port"], 80);
     assert_eq!(e["flow"]["pkts_toserver"], 4);

@@ -253,6 +253,22 @@ impl JsonWriter<'_> {
         self.batch.buf.extend_from_slice(f.format(v).as_bytes());
     }
 
+    /// An object array element: `{` (close with [`Self::close_object`]).
+    pub fn elem_object(&mut self) {
+        self.sep();
+        self.batch.buf.push(b'{');
+        self.push_level();
+    }
+
+    /// A string array element, escaped.
+    pub fn elem_str(&mut self, v: &str) {
+        self.sep();
+        let b = self.buf();
+        b.push(b'"');
+        escape_str(b, v);
+        b.push(b'"');
+    }
+
     /// A timestamp field in Suricata's format.
     pub fn timestamp(&mut self, k: &str, ts: Timestamp) {
         self.key(k);
@@ -546,6 +562,12 @@ mod tests {
                 has_ports: true,
             }),
         });
+        w.array("arr");
+        w.elem_object();
+        w.u64("a", 1);
+        w.close_object();
+        w.elem_str("b\"");
+        w.close_array();
         w.object("x");
         w.bytes_str("s", b"a\"b\\c\n\x00\xff\xfe ok \xe2\x82\xac");
         w.f64("nan", f64::NAN);
@@ -557,6 +579,7 @@ mod tests {
         assert_eq!(v["vlan"], serde_json::json!([1, 10]));
         assert_eq!(v["src_ip"], "fe80:0000:0000:0000:0000:0000:0000:0001");
         assert_eq!(v["proto"], "TCP");
+        assert_eq!(v["arr"], serde_json::json!([{"a": 1}, "b\""]));
         assert_eq!(v["x"]["s"], "a\"b\\c\n\u{0}\u{ff}\u{fe} ok \u{20ac}");
         assert_eq!(v["x"]["pkt"], "aGVsbG8=");
         assert_eq!(b.buf.last(), Some(&b'\n'));

@@ -11,16 +11,16 @@ pub mod community_id;
 pub mod defrag;
 pub mod eve;
 mod key;
-mod table;
 pub mod stream;
+mod table;
 pub mod tcp;
 
 pub use community_id::community_id_v1;
 pub use defrag::{DefragConfig, DefragStats, Defragmenter};
 pub use key::FlowKey;
+pub use stream::{Chunk, StreamConfig, StreamDir, StreamStats};
 pub use table::{
     EndReason, Flow, FlowConfig, FlowHandle, FlowState, FlowStats, FlowTable, PacketFacts,
     ProtoTimeouts, Timeouts, DEFAULT_MAX_FLOWS,
 };
-pub use stream::{Chunk, StreamConfig, StreamDir, StreamStats};
 pub use tcp::{Segment, TcpSession, TcpState};

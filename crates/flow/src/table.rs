@@ -200,6 +200,18 @@ impl Flow {
     pub fn key(&self) -> &FlowKey {
         &self.key
     }
+
+    /// Swaps client and server (with their counters), for when the app layer learns that the
+    /// first packet came from the server, e.g. a DNS response seen before its query.
+    pub fn reverse(&mut self) {
+        std::mem::swap(&mut self.src_ip, &mut self.dst_ip);
+        std::mem::swap(&mut self.src_port, &mut self.dst_port);
+        std::mem::swap(&mut self.pkts_toserver, &mut self.pkts_toclient);
+        std::mem::swap(&mut self.bytes_toserver, &mut self.bytes_toclient);
+        std::mem::swap(&mut self.tcp_flags_ts, &mut self.tcp_flags_tc);
+        std::mem::swap(&mut self.icmp_ts, &mut self.icmp_tc);
+        self.client_is_lo = !self.client_is_lo;
+    }
 }
 
 /// What the flow table needs to know about a packet.

@@ -111,6 +111,17 @@ pub fn engine_config(cfg: &Config) -> EngineConfig {
         anomaly_packethdr: eve.anomaly_packethdr,
         community_id_seed: eve.community_id.then_some(eve.community_id_seed),
         ipv6_compress: eve.ipv6_compress,
+        http: eve.http,
+        dns: eve.dns,
+        tls: eve.tls,
+        tls_extended: eve.tls_extended,
+        anomaly_applayer: eve.anomaly_applayer,
+    };
+    e.app_layer = cfg.app_layer.enabled;
+    e.stream = vedette_flow::StreamConfig {
+        depth: cfg.stream.depth,
+        max_queued_bytes: cfg.stream.max_queued_bytes,
+        max_queued_segments: cfg.stream.max_queued_segments,
     };
     e
 }

@@ -61,6 +61,8 @@ pub struct Config {
     pub stream: StreamCfg,
     /// IP defragmentation.
     pub defrag: DefragCfg,
+    /// App layer.
+    pub app_layer: AppLayerCfg,
     /// Event bus.
     pub events: EventsCfg,
     /// Outputs.
@@ -152,6 +154,20 @@ pub struct StreamCfg {
     // until stream inspection by signatures exists.
     #[allow(dead_code)]
     pub inline: bool,
+    /// Reassembly depth per direction.
+    pub depth: u64,
+    /// Out-of-order bytes per direction.
+    pub max_queued_bytes: u32,
+    /// Out-of-order segments per direction.
+    pub max_queued_segments: u16,
+}
+
+/// `[app_layer]`
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AppLayerCfg {
+    /// Parse application protocols.
+    pub enabled: bool,
 }
 
 /// `[defrag]`
@@ -212,6 +228,16 @@ pub struct EveCfg {
     pub anomaly: bool,
     /// Stats event.
     pub stats: bool,
+    /// HTTP events.
+    pub http: bool,
+    /// DNS events.
+    pub dns: bool,
+    /// TLS events.
+    pub tls: bool,
+    /// App-layer anomaly events.
+    pub anomaly_applayer: bool,
+    /// Extended TLS fields.
+    pub tls_extended: bool,
     /// Packet bytes in anomaly events.
     pub anomaly_packethdr: bool,
     /// Community ID on flows.

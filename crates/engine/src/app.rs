@@ -1,0 +1,558 @@
+//! The app-layer side of a worker: per-flow stream reassembly and protocol state, protocol
+//! detection by probing the first bytes (port-independent), and EVE records for transactions
+//! and app-layer anomalies.
+//!
+//! Per-flow state lives in a side table indexed by the flow's handle, boxed and pooled: a flow
+//! only pays for it once it carries payload, and boxes are reused after flows end.
+
+use crate::EveOptions;
+use vedette_applayer::{dns, http, tls, AppEvents, AppLimits, Probe};
+use vedette_eve::{EventBatch, EventType, Header, JsonWriter};
+use vedette_flow::eve::header_tuple;
+use vedette_flow::{Chunk, Flow, StreamConfig, StreamDir, StreamStats};
+use vedette_types::{ip_proto, AppProto, Direction, Timestamp};
+
+/// Bytes kept while the first bytes of a direction are too few to tell the protocol.
+const PROBE_BYTES: usize = 64;
+
+/// App-layer counters.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct AppStats {
+    /// Flows detected as HTTP.
+    pub flows_http: u64,
+    /// Flows detected as DNS over UDP.
+    pub flows_dns_udp: u64,
+    /// Flows detected as DNS over TCP.
+    pub flows_dns_tcp: u64,
+    /// Flows detected as TLS.
+    pub flows_tls: u64,
+    /// TCP flows whose protocol could not be detected.
+    pub flows_failed_tcp: u64,
+    /// UDP flows whose protocol could not be detected.
+    pub flows_failed_udp: u64,
+    /// HTTP transactions logged.
+    pub tx_http: u64,
+    /// DNS records logged.
+    pub tx_dns: u64,
+    /// TLS sessions logged.
+    pub tx_tls: u64,
+    /// App-layer anomaly events raised.
+    pub anomalies: u64,
+    /// App-layer events beyond the per-call list.
+    pub anomalies_dropped: u64,
+    /// Stream reassembly counters.
+    pub stream: StreamStats,
+}
+
+impl AppStats {
+    /// Adds another worker's counters.
+    pub fn merge(&mut self, o: &AppStats) {
+        self.flows_http += o.flows_http;
+        self.flows_dns_udp += o.flows_dns_udp;
+        self.flows_dns_tcp += o.flows_dns_tcp;
+        self.flows_tls += o.flows_tls;
+        self.flows_failed_tcp += o.flows_failed_tcp;
+        self.flows_failed_udp += o.flows_failed_udp;
+        self.tx_http += o.tx_http;
+        self.tx_dns += o.tx_dns;
+        self.tx_tls += o.tx_tls;
+        self.anomalies += o.anomalies;
+        self.anomalies_dropped += o.anomalies_dropped;
+        self.stream.merge(&o.stream);
+    }
+}
+
+// AppFlow is boxed and pooled as a whole, so the size of the largest parser costs nothing per
+// packet; boxing the variants would add an allocation per flow.
+#[allow(clippy::large_enum_variant)]
+enum Parser {
+    Detecting,
+    Http(http::State),
+    Dns(dns::State),
+    Tls(tls::State),
+    Failed,
+}
+
+struct ProbeBuf {
+    bytes: [u8; PROBE_BYTES],
+    len: usize,
+}
+
+impl Default for ProbeBuf {
+    fn default() -> Self {
+        ProbeBuf {
+            bytes: [0; PROBE_BYTES],
+            len: 0,
+        }
+    }
+}
+
+struct AppFlow {
+    to_server: StreamDir,
+    to_client: StreamDir,
+    parser: Parser,
+    probe_ts: ProbeBuf,
+    probe_tc: ProbeBuf,
+}
+
+impl AppFlow {
+    fn new() -> Self {
+        AppFlow {
+            to_server: StreamDir::default(),
+            to_client: StreamDir::default(),
+            parser: Parser::Detecting,
+            probe_ts: ProbeBuf::default(),
+            probe_tc: ProbeBuf::default(),
+        }
+    }
+}
+
+/// Where the current packet is, for logging what it completes.
+#[derive(Clone, Copy)]
+pub(crate) struct PacketCtx {
+    pub ts: Timestamp,
+    pub pcap_cnt: Option<u64>,
+}
+
+/// TCP facts of the current packet.
+#[derive(Clone, Copy)]
+pub(crate) struct TcpCtx<'a> {
+    pub flags: u8,
+    pub seq: u32,
+    pub ack: u32,
+    pub payload: &'a [u8],
+}
+
+/// Per-worker app-layer state for all flows of the shard.
+pub(crate) struct AppLayer {
+    flows: Vec<Option<Box<AppFlow>>>,
+    // Boxes move between `flows` and `spare` without copying the (large) state.
+    #[allow(clippy::vec_box)]
+    spare: Vec<Box<AppFlow>>,
+    limits: AppLimits,
+    stream_cfg: StreamConfig,
+    events: AppEvents,
+    pub stats: AppStats,
+}
+
+/// Most boxes kept for reuse.
+const MAX_SPARE: usize = 1024;
+
+impl AppLayer {
+    pub fn new(limits: AppLimits, stream_cfg: StreamConfig) -> Self {
+        AppLayer {
+            flows: Vec::new(),
+            spare: Vec::new(),
+            limits,
+            stream_cfg,
+            events: AppEvents::default(),
+            stats: AppStats::default(),
+        }
+    }
+
+    fn slot(&mut self, flow: &Flow) -> Option<&mut AppFlow> {
+        let i = flow.handle().index();
+        if self.flows.len() <= i {
+            self.flows.resize_with(i + 1, || None);
+        }
+        let slot = self.flows.get_mut(i)?;
+        if slot.is_none() {
+            *slot = Some(self.spare.pop().unwrap_or_else(|| Box::new(AppFlow::new())));
+        }
+        slot.as_deref_mut()
+    }
+
+    /// A TCP segment of a tracked session.
+    pub fn on_tcp(
+        &mut self,
+        flow: &mut Flow,
+        dir: Direction,
+        tcp: TcpCtx<'_>,
+        ctx: PacketCtx,
+        batch: &mut EventBatch,
+        eve: &EveOptions,
+    ) {
+        const FIN: u8 = 0x01;
+        const SYN: u8 = 0x02;
+        const ACK: u8 = 0x10;
+        // Nothing to reassemble yet: a flow only gets app state once data flows.
+        let has_state = self
+            .flows
+            .get(flow.handle().index())
+            .is_some_and(|s| s.is_some());
+        if tcp.payload.is_empty() && !has_state && tcp.flags & SYN == 0 {
+            return;
+        }
+        let cfg = self.stream_cfg;
+        let limits = self.limits;
+        let (sport, dport) = (flow.src_port, flow.dst_port);
+        let mut stats = self.stats;
+        let mut events = std::mem::take(&mut self.events);
+        let Some(app) = self.slot(flow) else { return };
+        let AppFlow {
+            to_server,
+            to_client,
+            parser,
+            probe_ts,
+            probe_tc,
+        } = app;
+        let (mine, other) = match dir {
+            Direction::ToServer => (to_server, to_client),
+            Direction::ToClient => (to_client, to_server),
+        };
+        if tcp.flags & SYN != 0 {
+            mine.init(tcp.seq);
+        }
+        let mut detected = None;
+        {
+            let mut feed = |d: Direction, c: Chunk<'_>| {
+                let probe = match d {
+                    Direction::ToServer => &mut *probe_ts,
+                    Direction::ToClient => &mut *probe_tc,
+                };
+                feed_tcp(
+                    parser,
+                    probe,
+                    d,
+                    c,
+                    sport,
+                    dport,
+                    &limits,
+                    &mut events,
+                    &mut detected,
+                );
+            };
+            mine.segment(tcp.seq, tcp.payload, &cfg, &mut stats.stream, &mut |c| {
+                feed(dir, c)
+            });
+            if tcp.flags & ACK != 0 {
+                other.acked(tcp.ack, &cfg, &mut stats.stream, &mut |c| {
+                    feed(dir.reverse(), c)
+                });
+            }
+        }
+        if tcp.flags & FIN != 0 {
+            mine.fin(tcp.seq, tcp.payload.len() as u32);
+        }
+        self.stats = stats;
+        self.note_detection(flow, detected, ip_proto::TCP);
+        self.events = events;
+        self.log(flow, ctx, false, batch, eve);
+    }
+
+    /// A UDP datagram.
+    pub fn on_udp(
+        &mut self,
+        flow: &mut Flow,
+        dir: Direction,
+        payload: &[u8],
+        ctx: PacketCtx,
+        batch: &mut EventBatch,
+        eve: &EveOptions,
+    ) {
+        if payload.is_empty() {
+            return;
+        }
+        let i = flow.handle().index();
+        let known = self
+            .flows
+            .get(i)
+            .and_then(|s| s.as_ref())
+            .map(|a| match a.parser {
+                Parser::Detecting => 0,
+                Parser::Failed => 1,
+                _ => 2,
+            });
+        if known == Some(1) {
+            return;
+        }
+        let mut dir = dir;
+        if known.is_none() {
+            // Only DNS runs over UDP today; like Suricata, it is looked for on port 53.
+            let dns_port = flow.src_port == 53 || flow.dst_port == 53;
+            if !dns_port || dns::probe(payload, dir) != Probe::Yes {
+                flow.app_proto = AppProto::Failed;
+                self.stats.flows_failed_udp += 1;
+                if let Some(a) = self.slot(flow) {
+                    a.parser = Parser::Failed;
+                }
+                return;
+            }
+            // A response first means the sender is the server: turn the flow around.
+            if dns::message_direction(payload, false) == Some(Direction::ToClient)
+                && dir == Direction::ToServer
+            {
+                flow.reverse();
+                dir = Direction::ToClient;
+            }
+            let limits = self.limits;
+            if let Some(a) = self.slot(flow) {
+                a.parser = Parser::Dns(dns::State::new_udp(&limits.dns));
+            }
+            flow.app_proto = AppProto::Dns;
+            self.stats.flows_dns_udp += 1;
+        }
+        let mut events = std::mem::take(&mut self.events);
+        if let Some(Some(a)) = self.flows.get_mut(i) {
+            if let Parser::Dns(st) = &mut a.parser {
+                st.parse(dir, payload, &mut events);
+            }
+        }
+        self.events = events;
+        self.log(flow, ctx, false, batch, eve);
+    }
+
+    fn note_detection(&mut self, flow: &mut Flow, detected: Option<AppProto>, proto: u8) {
+        let Some(p) = detected else { return };
+        flow.app_proto = p;
+        match p {
+            AppProto::Http => self.stats.flows_http += 1,
+            AppProto::Tls => self.stats.flows_tls += 1,
+            AppProto::Dns if proto == ip_proto::TCP => self.stats.flows_dns_tcp += 1,
+            AppProto::Dns => self.stats.flows_dns_udp += 1,
+            AppProto::Failed if proto == ip_proto::TCP => self.stats.flows_failed_tcp += 1,
+            AppProto::Failed => self.stats.flows_failed_udp += 1,
+            _ => {}
+        }
+    }
+
+    /// Writes pending app-layer anomalies and finished transactions of `flow`.
+    fn log(
+        &mut self,
+        flow: &Flow,
+        ctx: PacketCtx,
+        at_end: bool,
+        batch: &mut EventBatch,
+        eve: &EveOptions,
+    ) {
+        let app_name = flow.app_proto.eve_name().unwrap_or("unknown");
+        if !self.events.is_empty() || self.events.dropped > 0 {
+            for (_dir, name) in self.events.iter() {
+                self.stats.anomalies += 1;
+                if eve.anomaly_applayer {
+                    let mut w = batch.begin(EventType::Anomaly);
+                    app_header(&mut w, flow, ctx);
+                    w.object("anomaly");
+                    w.str("app_proto", app_name);
+                    w.str("type", "applayer");
+                    w.str("event", name);
+                    w.str("layer", "proto_parser");
+                    w.close_object();
+                    w.finish();
+                }
+            }
+            self.stats.anomalies_dropped += u64::from(self.events.dropped);
+            self.events.clear();
+        }
+        let Some(Some(app)) = self.flows.get_mut(flow.handle().index()) else {
+            return;
+        };
+        let stats = &mut self.stats;
+        match &mut app.parser {
+            Parser::Http(st) => st.drain(at_end, &mut |tx| {
+                stats.tx_http += 1;
+                if eve.http {
+                    let mut w = batch.begin(EventType::Http);
+                    app_header(&mut w, flow, ctx);
+                    tx.write_eve(&mut w);
+                    w.finish();
+                }
+            }),
+            Parser::Dns(st) => st.drain(at_end, &mut |tx| {
+                stats.tx_dns += 1;
+                if eve.dns {
+                    let mut w = batch.begin(EventType::Dns);
+                    app_header(&mut w, flow, ctx);
+                    tx.write_eve(&mut w);
+                    w.finish();
+                }
+            }),
+            Parser::Tls(st) => st.drain(at_end, &mut |tx| {
+                stats.tx_tls += 1;
+                if eve.tls {
+                    let mut w = batch.begin(EventType::Tls);
+                    app_header(&mut w, flow, ctx);
+                    if eve.tls_extended {
+                        tx.write_eve_extended(&mut w);
+                    } else {
+                        tx.write_eve(&mut w);
+                    }
+                    w.finish();
+                }
+            }),
+            Parser::Detecting | Parser::Failed => {}
+        }
+    }
+
+    /// The flow ended: deliver what reassembly still holds, log the rest, recycle the state.
+    pub fn on_flow_end(&mut self, flow: &Flow, batch: &mut EventBatch, eve: &EveOptions) {
+        let i = flow.handle().index();
+        if self.flows.get(i).is_none_or(|s| s.is_none()) {
+            return;
+        }
+        let cfg = self.stream_cfg;
+        let limits = self.limits;
+        let (sport, dport) = (flow.src_port, flow.dst_port);
+        let mut events = std::mem::take(&mut self.events);
+        let mut detected = None;
+        if let Some(Some(app)) = self.flows.get_mut(i) {
+            let AppFlow {
+                to_server,
+                to_client,
+                parser,
+                probe_ts,
+                probe_tc,
+            } = &mut **app;
+            if flow.proto == ip_proto::TCP {
+                let stats = &mut self.stats.stream;
+                to_server.flush(&cfg, stats, &mut |c| {
+                    feed_tcp(
+                        parser,
+                        probe_ts,
+                        Direction::ToServer,
+                        c,
+                        sport,
+                        dport,
+                        &limits,
+                        &mut events,
+                        &mut detected,
+                    )
+                });
+                to_client.flush(&cfg, stats, &mut |c| {
+                    feed_tcp(
+                        parser,
+                        probe_tc,
+                        Direction::ToClient,
+                        c,
+                        sport,
+                        dport,
+                        &limits,
+                        &mut events,
+                        &mut detected,
+                    )
+                });
+            }
+        }
+        self.events = events;
+        let ctx = PacketCtx {
+            ts: flow.last,
+            pcap_cnt: None,
+        };
+        self.log(flow, ctx, true, batch, eve);
+        if let Some(slot) = self.flows.get_mut(i) {
+            if let Some(mut b) = slot.take() {
+                if self.spare.len() < MAX_SPARE {
+                    *b = AppFlow::new();
+                    self.spare.push(b);
+                }
+            }
+        }
+    }
+}
+
+fn app_header(w: &mut JsonWriter<'_>, flow: &Flow, ctx: PacketCtx) {
+    w.header(&Header {
+        ts: ctx.ts,
+        flow_id: Some(flow.id),
+        pcap_cnt: ctx.pcap_cnt,
+        vlan: flow.vlan.get(..usize::from(flow.vlan_count)).unwrap_or(&[]),
+        tuple: Some(header_tuple(flow)),
+    });
+}
+
+/// Feeds one reassembled chunk to the flow's parser, detecting the protocol first if needed.
+#[allow(clippy::too_many_arguments)] // the pieces of one flow's state, borrowed separately
+fn feed_tcp(
+    parser: &mut Parser,
+    probe: &mut ProbeBuf,
+    dir: Direction,
+    chunk: Chunk<'_>,
+    sport: u16,
+    dport: u16,
+    limits: &AppLimits,
+    events: &mut AppEvents,
+    detected: &mut Option<AppProto>,
+) {
+    if let Parser::Detecting = parser {
+        if dir == Direction::ToClient && probe.len >= PROBE_BYTES {
+            return;
+        }
+        let Chunk::Data(data) = chunk else {
+            // Missing bytes before the protocol was known: give up on this flow.
+            *parser = Parser::Failed;
+            *detected = Some(AppProto::Failed);
+            return;
+        };
+        let room = PROBE_BYTES - probe.len;
+        let copied = data.len().min(room);
+        if let (Some(dst), Some(src)) = (
+            probe.bytes.get_mut(probe.len..probe.len + copied),
+            data.get(..copied),
+        ) {
+            dst.copy_from_slice(src);
+        }
+        probe.len += copied;
+        let head = probe.bytes.get(..probe.len).unwrap_or(&[]);
+        let dns_port = sport == 53 || dport == 53;
+        let verdicts = [
+            (AppProto::Http, http::probe(head, dir)),
+            (AppProto::Tls, tls::probe(head, dir)),
+            (
+                AppProto::Dns,
+                if dns_port {
+                    dns::probe_tcp(head, dir)
+                } else {
+                    Probe::No
+                },
+            ),
+        ];
+        let found = verdicts
+            .iter()
+            .find(|(_, v)| *v == Probe::Yes)
+            .map(|(p, _)| *p);
+        let waiting = verdicts.iter().any(|(_, v)| *v == Probe::NeedMore);
+        match found {
+            Some(p) => {
+                *parser = match p {
+                    AppProto::Http => Parser::Http(http::State::new(&limits.http)),
+                    AppProto::Tls => Parser::Tls(tls::State::new(&limits.tls)),
+                    _ => Parser::Dns(dns::State::new_tcp(&limits.dns)),
+                };
+                *detected = Some(p);
+                let buffered = probe.len;
+                probe.len = 0;
+                let head = probe.bytes;
+                if let Some(h) = head.get(..buffered) {
+                    parse_chunk(parser, dir, Chunk::Data(h), events);
+                }
+                if let Some(rest) = data.get(copied..) {
+                    if !rest.is_empty() {
+                        parse_chunk(parser, dir, Chunk::Data(rest), events);
+                    }
+                }
+            }
+            None if waiting && copied == data.len() && probe.len < PROBE_BYTES => {}
+            // The server spoke first with something unknown (a banner, say): the client's
+            // first bytes decide.
+            None if dir == Direction::ToClient => probe.len = PROBE_BYTES,
+            None => {
+                *parser = Parser::Failed;
+                *detected = Some(AppProto::Failed);
+            }
+        }
+        return;
+    }
+    parse_chunk(parser, dir, chunk, events);
+}
+
+fn parse_chunk(parser: &mut Parser, dir: Direction, chunk: Chunk<'_>, events: &mut AppEvents) {
+    match (parser, chunk) {
+        (Parser::Http(st), Chunk::Data(d)) => st.parse(dir, d, events),
+        (Parser::Http(st), Chunk::Gap(n)) => st.gap(dir, u64::from(n), events),
+        (Parser::Dns(st), Chunk::Data(d)) => st.parse(dir, d, events),
+        (Parser::Dns(st), Chunk::Gap(n)) => st.gap(dir, u64::from(n), events),
+        (Parser::Tls(st), Chunk::Data(d)) => st.parse(dir, d, events),
+        (Parser::Tls(st), Chunk::Gap(n)) => st.gap(dir, u64::from(n), events),
+        (Parser::Detecting | Parser::Failed, _) => {}
+    }
+}
