@@ -8,7 +8,7 @@
 use crate::EveOptions;
 use vedette_applayer::{dns, http, tls, AppEvents, AppLimits, Probe};
 use vedette_eve::{EventBatch, EventType, Header, JsonWriter};
-use vedette_flow::eve::header_tuple;
+use vedette_flow::eve::{flow_community_id, header_tuple};
 use vedette_flow::{Chunk, Flow, StreamConfig, StreamDir, StreamStats};
 use vedette_types::{ip_proto, AppProto, Direction, Timestamp};
 
@@ -238,6 +238,77 @@ impl AppLayer {
         self.note_detection(flow, detected, ip_proto::TCP);
         self.events = events;
         self.log(flow, ctx, false, batch, eve);
+        self.follow_tunnel(flow, ctx, batch, eve);
+    }
+
+    /// After an HTTP CONNECT (or an upgrade) succeeded, the bytes that follow belong to another
+    /// protocol: log the HTTP transactions, then detect and parse the tunnelled protocol.
+    fn follow_tunnel(
+        &mut self,
+        flow: &mut Flow,
+        ctx: PacketCtx,
+        batch: &mut EventBatch,
+        eve: &EveOptions,
+    ) {
+        let i = flow.handle().index();
+        let tunnel = matches!(
+            self.flows.get(i),
+            Some(Some(a)) if matches!(&a.parser, Parser::Http(st) if st.tunnel().is_some())
+        );
+        if !tunnel {
+            return;
+        }
+        self.log(flow, ctx, true, batch, eve);
+        let limits = self.limits;
+        let (sport, dport) = (flow.src_port, flow.dst_port);
+        let mut events = std::mem::take(&mut self.events);
+        let mut detected = None;
+        if let Some(Some(app)) = self.flows.get_mut(i) {
+            let AppFlow {
+                parser,
+                probe_ts,
+                probe_tc,
+                ..
+            } = &mut **app;
+            let (ts_data, tc_data) = match parser {
+                Parser::Http(st) => (
+                    st.take_tunnel_data(Direction::ToServer),
+                    st.take_tunnel_data(Direction::ToClient),
+                ),
+                _ => (Vec::new(), Vec::new()),
+            };
+            *parser = Parser::Detecting;
+            *probe_ts = ProbeBuf::default();
+            *probe_tc = ProbeBuf::default();
+            for (dir, data, probe) in [
+                (Direction::ToServer, ts_data, &mut *probe_ts),
+                (Direction::ToClient, tc_data, &mut *probe_tc),
+            ] {
+                // Stray line ends after the CONNECT exchange are not part of the tunnel.
+                let start = data
+                    .iter()
+                    .position(|b| *b != b'\r' && *b != b'\n')
+                    .unwrap_or(data.len());
+                if let Some(rest) = data.get(start..).filter(|r| !r.is_empty()) {
+                    feed_tcp(
+                        parser,
+                        probe,
+                        dir,
+                        Chunk::Data(rest),
+                        sport,
+                        dport,
+                        &limits,
+                        &mut events,
+                        &mut detected,
+                    );
+                }
+            }
+        }
+        flow.app_proto_orig = AppProto::Http;
+        flow.app_proto = AppProto::Unknown;
+        self.events = events;
+        self.note_detection(flow, detected, ip_proto::TCP);
+        self.log(flow, ctx, false, batch, eve);
     }
 
     /// A UDP datagram.
@@ -331,7 +402,7 @@ impl AppLayer {
                 self.stats.anomalies += 1;
                 if eve.anomaly_applayer {
                     let mut w = batch.begin(EventType::Anomaly);
-                    app_header(&mut w, flow, ctx);
+                    app_header(&mut w, flow, ctx, eve);
                     w.object("anomaly");
                     w.str("app_proto", app_name);
                     w.str("type", "applayer");
@@ -353,7 +424,7 @@ impl AppLayer {
                 stats.tx_http += 1;
                 if eve.http {
                     let mut w = batch.begin(EventType::Http);
-                    app_header(&mut w, flow, ctx);
+                    app_header(&mut w, flow, ctx, eve);
                     tx.write_eve(&mut w);
                     w.finish();
                 }
@@ -362,7 +433,7 @@ impl AppLayer {
                 stats.tx_dns += 1;
                 if eve.dns {
                     let mut w = batch.begin(EventType::Dns);
-                    app_header(&mut w, flow, ctx);
+                    app_header(&mut w, flow, ctx, eve);
                     tx.write_eve(&mut w);
                     w.finish();
                 }
@@ -371,7 +442,7 @@ impl AppLayer {
                 stats.tx_tls += 1;
                 if eve.tls {
                     let mut w = batch.begin(EventType::Tls);
-                    app_header(&mut w, flow, ctx);
+                    app_header(&mut w, flow, ctx, eve);
                     if eve.tls_extended {
                         tx.write_eve_extended(&mut w);
                     } else {
@@ -450,7 +521,9 @@ impl AppLayer {
     }
 }
 
-fn app_header(w: &mut JsonWriter<'_>, flow: &Flow, ctx: PacketCtx) {
+/// The common header of an event that belongs to a flow; with Community ID enabled it is added
+/// to every such event, as Suricata does, so events of one flow can be joined across tools.
+pub(crate) fn app_header(w: &mut JsonWriter<'_>, flow: &Flow, ctx: PacketCtx, eve: &EveOptions) {
     w.header(&Header {
         ts: ctx.ts,
         flow_id: Some(flow.id),
@@ -458,6 +531,10 @@ fn app_header(w: &mut JsonWriter<'_>, flow: &Flow, ctx: PacketCtx) {
         vlan: flow.vlan.get(..usize::from(flow.vlan_count)).unwrap_or(&[]),
         tuple: Some(header_tuple(flow)),
     });
+    if let Some(seed) = eve.community_id_seed {
+        let id = flow_community_id(flow, seed);
+        w.str("community_id", &id);
+    }
 }
 
 /// Feeds one reassembled chunk to the flow's parser, detecting the protocol first if needed.

@@ -63,7 +63,7 @@ impl Default for EveOptions {
             http: true,
             dns: true,
             tls: true,
-            tls_extended: false,
+            tls_extended: true,
             anomaly_applayer: true,
         }
     }

@@ -383,6 +383,10 @@ impl JsonWriter<'_> {
                 }
             }
         }
+        // Suricata marks events raised by a packet with where the packet came from.
+        if h.pcap_cnt.is_some() {
+            self.str("pkt_src", "wire/pcap");
+        }
     }
 }
 

@@ -62,6 +62,9 @@ pub fn write_flow_event(
     if let Some(name) = f.app_proto.eve_name() {
         w.str("app_proto", name);
     }
+    if let Some(name) = f.app_proto_orig.eve_name() {
+        w.str("app_proto_orig", name);
+    }
     w.object("flow");
     w.u64("pkts_toserver", f.pkts_toserver);
     w.u64("pkts_toclient", f.pkts_toclient);

@@ -178,6 +178,8 @@ pub struct Flow {
     pub icmp_tc: Option<(u8, u8)>,
     /// Application protocol.
     pub app_proto: AppProto,
+    /// The protocol before a change (e.g. `http` before a CONNECT tunnel carried TLS).
+    pub app_proto_orig: AppProto,
     /// An alert was raised on this flow.
     pub alerted: bool,
     key: FlowKey,
@@ -624,6 +626,7 @@ impl FlowTable {
             icmp_ts: None,
             icmp_tc: None,
             app_proto: AppProto::Unknown,
+            app_proto_orig: AppProto::Unknown,
             alerted: false,
             key,
             client_is_lo: src_is_lo != swap,

@@ -532,9 +532,10 @@ pub fn probe(data: &[u8], dir: Direction) -> Probe {
         return Probe::NeedMore;
     };
     if b0 == record::CT_HANDSHAKE {
-        let want_hs = match dir {
-            Direction::ToServer => handshake::HS_CLIENT_HELLO,
-            Direction::ToClient => handshake::HS_SERVER_HELLO,
+        // The hello that would travel the other way rules the flow out.
+        let other_hs = match dir {
+            Direction::ToServer => handshake::HS_SERVER_HELLO,
+            Direction::ToClient => handshake::HS_CLIENT_HELLO,
         };
         // 16 03 0x LL LL tt
         if let Some(&major) = data.get(1) {
@@ -547,16 +548,12 @@ pub fn probe(data: &[u8], dir: Direction) -> Probe {
                 return Probe::No;
             }
         }
-        let (Some(&l0), Some(&l1), Some(&t)) = (data.get(3), data.get(4), data.get(5)) else {
-            if let (Some(&l0), Some(&l1)) = (data.get(3), data.get(4)) {
-                if u16::from_be_bytes([l0, l1]) == 0 {
-                    return Probe::No;
-                }
-            }
+        // Like Suricata's pattern-based detection, the handshake record header `16 03 0x` is
+        // enough: odd records (zero length, unexpected message) are the parser's to flag.
+        if data.len() < 3 {
             return Probe::NeedMore;
-        };
-        let len = usize::from(u16::from_be_bytes([l0, l1]));
-        if !(4..=DEFAULT_MAX_RECORD_LEN).contains(&len) || t != want_hs {
+        }
+        if data.get(5) == Some(&other_hs) {
             return Probe::No;
         }
         return Probe::Yes;
