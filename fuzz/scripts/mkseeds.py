@@ -318,6 +318,236 @@ def truncated_ng(path, blocks):
     return b[:off]
 
 
+# ---------------------------------------------------------------- app-layer targets
+#
+# http / dns / tls input: config byte, then records [tag, len_hi, len_lo, bytes] with tag
+# bit 0 = direction (1 = to client), bit 1 = gap of len bytes (fuzz_targets/common.rs).
+
+MAX_APP_SEED = 16 * 1024
+
+
+def l4_fields(frame):
+    """(proto, src, sport, dst, dport, seq, flags, payload) of an Ethernet frame, or None."""
+    off, et = 12, frame[12:14]
+    while et in (b"\x81\x00", b"\x88\xa8") and len(frame) >= off + 6:
+        off += 4
+        et = frame[off : off + 2]
+    ip = off + 2
+    if et == b"\x08\x00" and len(frame) >= ip + 20:
+        ihl = (frame[ip] & 15) * 4
+        if struct.unpack("!H", frame[ip + 6 : ip + 8])[0] & 0x3FFF:
+            return None  # fragment
+        proto, tot = frame[ip + 9], struct.unpack("!H", frame[ip + 2 : ip + 4])[0]
+        src, dst, l4, end = frame[ip + 12 : ip + 16], frame[ip + 16 : ip + 20], ip + ihl, ip + tot
+    elif et == b"\x86\xdd" and len(frame) >= ip + 40:
+        proto, src, dst = frame[ip + 6], frame[ip + 8 : ip + 24], frame[ip + 24 : ip + 40]
+        l4 = ip + 40
+        end = l4 + struct.unpack("!H", frame[ip + 4 : ip + 6])[0]
+    else:
+        return None
+    if proto == 6 and len(frame) >= l4 + 20:
+        sp, dp, seq, _ack, doff, fl = struct.unpack("!HHIIBB", frame[l4 : l4 + 14])
+        return proto, src, sp, dst, dp, seq, fl, frame[l4 + (doff >> 4) * 4 : end]
+    if proto == 17 and len(frame) >= l4 + 8:
+        sp, dp = struct.unpack("!HH", frame[l4 : l4 + 4])
+        return proto, src, sp, dst, dp, 0, 0, frame[l4 + 8 : end]
+    return None
+
+
+def app_flows(pkts, proto, ports):
+    """{key: [(to_client, seq, flags, payload)]} for flows of `proto` with a server port in
+    `ports`, in capture order."""
+    flows = {}
+    for _, fr in pkts:
+        r = l4_fields(fr)
+        if r is None or r[0] != proto:
+            continue
+        _, src, sp, dst, dp, seq, fl, pl = r
+        if dp in ports:
+            key, to_client = (src, sp, dst, dp), False
+        elif sp in ports:
+            key, to_client = (dst, dp, src, sp), True
+        else:
+            continue
+        flows.setdefault(key, []).append((to_client, seq, fl, pl))
+    return flows
+
+
+def app_record(to_client, data=b"", gap=0):
+    if gap:
+        return bytes([int(to_client) | 2]) + struct.pack(">H", min(gap, 0xFFFF))
+    return bytes([int(to_client)]) + struct.pack(">H", len(data)) + data
+
+
+def app_seed(conf, records):
+    out = bytearray([conf])
+    for r in records:
+        if len(out) + len(r) > MAX_APP_SEED and len(out) > 1:
+            break
+        out += r
+    return bytes(out)
+
+
+def tcp_records(segs):
+    """In-order payload records of a TCP flow: retransmissions dropped, holes as gaps."""
+    nxt, out = [None, None], []
+    for to_client, seq, fl, pl in segs:
+        d = int(to_client)
+        if fl & 0x02:  # SYN
+            nxt[d] = (seq + 1) & 0xFFFFFFFF
+            continue
+        if not pl:
+            continue
+        if nxt[d] is None:
+            nxt[d] = seq
+        off = (seq - nxt[d]) & 0xFFFFFFFF
+        if off >= 1 << 31:  # (partly) old bytes
+            skip = (1 << 32) - off
+            if skip >= len(pl):
+                continue
+            pl, off = pl[skip:], 0
+        if off:
+            out.append(app_record(to_client, gap=off))
+        out.append(app_record(to_client, pl))
+        nxt[d] = (seq + len(pl) + (0 if off else 0)) & 0xFFFFFFFF
+        nxt[d] = (nxt[d]) if off else (nxt[d])
+    return out
+
+
+def shape_http(recs):
+    """A coarse key (request methods, header names, status codes) to pick distinct flows."""
+    blob = b"".join(r[3:] for r in recs)
+    heads = [line.split(b":")[0].lower() for line in blob.split(b"\r\n") if b":" in line[:40]]
+    first = [line.split(b" ")[0] for line in blob.split(b"\r\n")
+             if line.startswith((b"HTTP/", b"GET", b"POST", b"HEAD", b"PUT", b"CONNECT"))]
+    return (tuple(sorted(set(heads))), tuple(sorted(set(first))))
+
+
+def crafted_http():
+    import gzip
+    import zlib
+    body = b"hello " * 40
+    gz = gzip.compress(body)
+    dfl = zlib.compress(body)
+    req = lambda s: app_record(False, s)
+    rsp = lambda s: app_record(True, s)
+    return [
+        [req(b"GET /a%2fb/../c?x=1&y=%41 HTTP/1.1\\r\\nHost: Example.COM:8080\\r\\nCookie: a=b\\r\\n\\r\\n"),
+         rsp(b"HTTP/1.1 200 OK\\r\\nContent-Length: 5\\r\\nSet-Cookie: s=1\\r\\n\\r\\nhello")],
+        [req(b"POST /p HTTP/1.1\\r\\nHost: h\\r\\nTransfer-Encoding: chunked\\r\\n\\r\\n3;ext\\r\\nabc\\r\\n0\\r\\nX-Trailer: t\\r\\n\\r\\n"),
+         rsp(b"HTTP/1.1 100 Continue\\r\\n\\r\\nHTTP/1.1 200 OK\\r\\nTransfer-Encoding: chunked\\r\\n\\r\\n1\\r\\nq\\r\\n0\\r\\n\\r\\n")],
+        [req(b"GET /gz HTTP/1.1\\r\\nHost: h\\r\\n\\r\\n"),
+         rsp(b"HTTP/1.1 200 OK\\r\\nContent-Encoding: gzip\\r\\nContent-Length: %d\\r\\n\\r\\n" % len(gz) + gz)],
+        [req(b"POST /d HTTP/1.1\\r\\nHost: h\\r\\nContent-Encoding: deflate\\r\\nContent-Length: %d\\r\\n\\r\\n" % len(dfl) + dfl),
+         rsp(b"HTTP/1.0 404 Not Found\\r\\nContent-Type: text/html; charset=x\\r\\nLocation: /x\\r\\n\\r\\nuntil close")],
+        [req(b"CONNECT example.com:443 HTTP/1.1\\r\\nHost: example.com:443\\r\\n\\r\\n\\x16\\x03\\x01\\x00\\x05hello"),
+         rsp(b"HTTP/1.1 200 Connection established\\r\\n\\r\\n\\x16\\x03\\x03\\x00\\x02ok")],
+        [req(b"GET /ws HTTP/1.1\\r\\nHost: h\\r\\nUpgrade: websocket\\r\\nConnection: Upgrade\\r\\n\\r\\n"),
+         rsp(b"HTTP/1.1 101 Switching Protocols\\r\\nUpgrade: websocket\\r\\n\\r\\n\\x81\\x05hello")],
+        [req(b"GET / HTTP/1.1\\r\\nHost: h\\r\\n\\r\\nGET /2 HTTP/1.1\\r\\nHost: h\\r\\n\\r\\nHEAD /3 HTTP/1.1\\r\\n\\r\\n"),
+         rsp(b"HTTP/1.1 200 OK\\r\\nContent-Length: 1\\r\\n\\r\\nxHTTP/1.1 204 No Content\\r\\n\\r\\nHTTP/1.1 200 OK\\r\\nContent-Length: 9\\r\\n\\r\\n")],
+        [req(b"GET /09\\r\\n"), rsp(b"<html>simple response</html>")],
+        [req(b"GET /fold HTTP/1.1\\r\\nHost: h\\r\\nX-Long: a\\r\\n  continued\\r\\nNoColon\\r\\nContent-Length: 2\\r\\nContent-Length: 3\\r\\n\\r\\nab"),
+         app_record(False, gap=5),
+         req(b"GET /after-gap HTTP/1.1\\r\\nHost: h\\r\\n\\r\\n"),
+         rsp(b"HTTP/1.1 200 OK\\r\\nContent-Range: bytes 0-9/100\\r\\nContent-Length: 10\\r\\n\\r\\n01234"),
+         app_record(True, gap=5)],
+        [req(b"GET http://user@host.example:81/abs?q HTTP/1.1\\r\\nHost: other\\r\\nUser-Agent: ua\\r\\nReferer: r\\r\\nX-Forwarded-For: 1.2.3.4\\r\\n\\r\\n"),
+         rsp(b"HTTP/1.1 301 Moved\\r\\nLocation: /new\\r\\nServer: s\\r\\nContent-Length: 0\\r\\n\\r\\n")],
+    ]
+
+
+def dns_tcp(msg):
+    return struct.pack(">H", len(msg)) + msg
+
+
+def crafted_dns():
+    """Raw DNS messages: a response with several record types, compression, a pointer loop."""
+    q = dns_query(b"www.example.com", 7)
+    hdr = struct.pack("!HHHHHH", 7, 0x8180, 1, 6, 1, 1)
+    qd = q[12:]
+    ptr = b"\xc0\x0c"
+    rr = lambda t, rd: ptr + struct.pack("!HHIH", t, 1, 300, len(rd)) + rd
+    ans = (rr(1, bytes([93, 184, 216, 34])) + rr(28, bytes(16)) + rr(5, b"\x03cdn\xc0\x10")
+           + rr(15, b"\x00\x0a\x02mx\xc0\x10") + rr(16, b"\x05hello\x05world")
+           + rr(33, struct.pack("!HHH", 1, 2, 443) + b"\x03srv\xc0\x10"))
+    auth = rr(6, b"\x02ns\xc0\x10\x05admin\xc0\x10" + struct.pack("!IIIII", 1, 2, 3, 4, 5))
+    add = b"\x00" + struct.pack("!HHIH", 41, 4096, 0, 0)
+    resp = hdr + qd + ans + auth + add
+    loop = struct.pack("!HHHHHH", 8, 0x0100, 1, 0, 0, 0) + b"\xc0\x0c" + struct.pack("!HH", 1, 1)
+    return q, resp, loop
+
+
+def crafted_reassembly():
+    data = b"GET /index.html HTTP/1.1\\r\\nHost: example.com\\r\\n\\r\\n"
+    out = []
+    # Lossless mode: [conf|1, depth, isn, ncuts, cuts, nops, ops, data].
+    cuts = [5, 9, 17, 30]
+    for conf, depth, ops in ((1, 0, [(0, 3), (1, 2)]), (0x0F, 0, [(0x80, 1), (2, 0)]),
+                             (3, 4, [(3, 0)]), (9, 0, [])):
+        out.append(bytes([conf, depth]) + struct.pack(">I", 0xFFFFFFF0) + bytes([len(cuts)])
+                   + b"".join(struct.pack(">H", c) for c in cuts) + bytes([len(ops)])
+                   + b"".join(bytes(o) for o in ops) + data)
+    # Free mode: [conf, depth, qbytes, qsegs, isn, ops]; op [kind, off16, ...].
+    seg = lambda off, p, far=0: bytes([0 | far]) + struct.pack(">h", off) + bytes([len(p)]) + p
+    ack = lambda off: bytes([1]) + struct.pack(">h", off)
+    fin = lambda off, n: bytes([2]) + struct.pack(">h", off) + bytes([n])
+    flush = bytes([3, 0, 0])
+    ops = (seg(10, b"later") + seg(0, b"0123456789") + seg(3, b"XXX") + seg(30, b"far")
+           + ack(25) + fin(33, 0) + ack(34) + seg(40, b"after") + flush + seg(45, b"more"))
+    for conf, depth, qb, qs in ((4, 0, 255, 15), (4, 12, 2, 1), (6, 1, 8, 2), (0, 0, 255, 15)):
+        out.append(bytes([conf, depth, qb, qs]) + struct.pack(">I", 0xFFFFFFFA) + ops)
+    out.append(bytes([4, 0, 255, 15]) + struct.pack(">I", 1) + seg(-2, b"wrap", 4) + seg(0, b"x"))
+    return out
+
+
+def app_seeds(pkts, add):
+    """Seeds for http / dns / tls (flows of synthetic-small.pcap plus crafted) and reassembly."""
+    # HTTP: flows on 80/8080 with distinct shapes; every 4th one with small limits.
+    seen, n = set(), 0
+    for segs in app_flows(pkts, 6, (80, 8080)).values():
+        recs = tcp_records(segs)
+        shape = shape_http(recs)
+        if not recs or shape in seen or n >= 120:
+            continue
+        seen.add(shape)
+        add("http", app_seed(1 if n % 4 == 3 else 0, recs))
+        n += 1
+    for i, recs in enumerate(crafted_http()):
+        add("http", app_seed(0, recs))
+        add("http", app_seed(0x1D if i % 2 else 0x0D, recs))
+    # DNS: UDP flows on 53 (one record per datagram), distinct by header flags and counts,
+    # and the same messages as TCP streams (length-prefixed, query and answer).
+    seen, n = set(), 0
+    for segs in app_flows(pkts, 17, (53,)).values():
+        recs = [app_record(tc, pl) for tc, _, _, pl in segs if pl]
+        shape = tuple((tc, pl[2:4], pl[4:12]) for tc, _, _, pl in segs if len(pl) >= 12)
+        if not recs or shape in seen or n >= 150:
+            continue
+        seen.add(shape)
+        add("dns", app_seed(2 if n % 5 == 4 else 0, recs))
+        if n % 3 == 0:
+            add("dns", app_seed(1, [app_record(tc, dns_tcp(pl)) for tc, _, _, pl in segs if pl]))
+        n += 1
+    for segs in app_flows(pkts, 6, (53,)).values():
+        add("dns", app_seed(1, tcp_records(segs)))
+    q, resp, loop = crafted_dns()
+    for conf in (0, 2):
+        add("dns", app_seed(conf, [app_record(False, q), app_record(True, resp)]))
+        add("dns", app_seed(conf, [app_record(False, loop), app_record(False, resp)]))
+    both = dns_tcp(q) + dns_tcp(resp)
+    add("dns", app_seed(1, [app_record(False, dns_tcp(q)), app_record(True, dns_tcp(resp))]))
+    add("dns", app_seed(3, [app_record(False, both[:7]), app_record(False, both[7:]),
+                            app_record(True, gap=3), app_record(True, dns_tcp(resp))]))
+    # TLS: flows on 443 / 8443 (handshakes, certificates); every 4th with small limits.
+    for n, segs in enumerate(list(app_flows(pkts, 6, (443, 8443)).values())[:120]):
+        recs = tcp_records(segs)
+        if recs:
+            add("tls", app_seed(1 if n % 4 == 3 else 0, recs))
+    for data in crafted_reassembly():
+        add("reassembly", data)
+
+
 # ---------------------------------------------------------------- main
 
 
@@ -328,7 +558,7 @@ def main():
     big = os.path.join(args.shared, "data/pcap/synthetic-small.pcap")
     conf = sorted(glob.glob(os.path.join(args.shared, "conformance/tests/**/*.pcap"),
                             recursive=True))
-    counts = {"decode": 0, "engine": 0, "capture": 0}
+    counts = {t: 0 for t in ("decode", "engine", "capture", "http", "dns", "tls", "reassembly")}
 
     def add(target, data):
         write(target, data)
@@ -342,6 +572,7 @@ def main():
     if os.path.exists(big):
         lt, pkts = read_pcap(big)
         captures.append((lt, pkts))
+        app_seeds(pkts, add)
         for _, fr in pkts[:200]:
             add_frame(lt, fr)
         # First 200 frames in chunks of 20, with and without checksum checks.

@@ -419,37 +419,32 @@ impl AppLayer {
             return;
         };
         let stats = &mut self.stats;
+        let mut emit = |t: EventType, on: bool, body: &mut dyn FnMut(&mut JsonWriter<'_>)| {
+            if on {
+                let mut w = batch.begin(t);
+                app_header(&mut w, flow, ctx, eve);
+                body(&mut w);
+                w.finish();
+            }
+        };
         match &mut app.parser {
             Parser::Http(st) => st.drain(at_end, &mut |tx| {
                 stats.tx_http += 1;
-                if eve.http {
-                    let mut w = batch.begin(EventType::Http);
-                    app_header(&mut w, flow, ctx, eve);
-                    tx.write_eve(&mut w);
-                    w.finish();
-                }
+                emit(EventType::Http, eve.http, &mut |w| tx.write_eve(w));
             }),
             Parser::Dns(st) => st.drain(at_end, &mut |tx| {
                 stats.tx_dns += 1;
-                if eve.dns {
-                    let mut w = batch.begin(EventType::Dns);
-                    app_header(&mut w, flow, ctx, eve);
-                    tx.write_eve(&mut w);
-                    w.finish();
-                }
+                emit(EventType::Dns, eve.dns, &mut |w| tx.write_eve(w));
             }),
             Parser::Tls(st) => st.drain(at_end, &mut |tx| {
                 stats.tx_tls += 1;
-                if eve.tls {
-                    let mut w = batch.begin(EventType::Tls);
-                    app_header(&mut w, flow, ctx, eve);
+                emit(EventType::Tls, eve.tls, &mut |w| {
                     if eve.tls_extended {
-                        tx.write_eve_extended(&mut w);
+                        tx.write_eve_extended(w)
                     } else {
-                        tx.write_eve(&mut w);
+                        tx.write_eve(w)
                     }
-                    w.finish();
-                }
+                });
             }),
             Parser::Detecting | Parser::Failed => {}
         }

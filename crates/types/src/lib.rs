@@ -130,6 +130,14 @@ pub enum Direction {
 }
 
 impl Direction {
+    /// 0 for to-server, 1 for to-client: an index into per-direction arrays.
+    pub fn index(self) -> usize {
+        match self {
+            Direction::ToServer => 0,
+            Direction::ToClient => 1,
+        }
+    }
+
     /// The opposite direction.
     pub fn reverse(self) -> Direction {
         match self {

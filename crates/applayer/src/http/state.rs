@@ -143,13 +143,6 @@ pub struct State {
     stats: Stats,
 }
 
-fn idx(dir: Direction) -> usize {
-    match dir {
-        Direction::ToServer => 0,
-        Direction::ToClient => 1,
-    }
-}
-
 impl State {
     /// A fresh state.
     pub fn new(limits: &Limits) -> Self {
@@ -270,7 +263,7 @@ impl State {
     /// Bytes of `dir` received after the tunnel started (at most `max_tunnel_bytes`), for the
     /// next protocol's detection; taking them empties the buffer.
     pub fn take_tunnel_data(&mut self, dir: Direction) -> Vec<u8> {
-        match self.tunnel_data.get_mut(idx(dir)) {
+        match self.tunnel_data.get_mut(dir.index()) {
             Some(buf) => std::mem::take(buf),
             None => Vec::new(),
         }
@@ -556,7 +549,7 @@ impl State {
 
     fn keep_tunnel_bytes(&mut self, dir: Direction, data: &[u8]) {
         let max = self.limits.max_tunnel_bytes;
-        if let Some(buf) = self.tunnel_data.get_mut(idx(dir)) {
+        if let Some(buf) = self.tunnel_data.get_mut(dir.index()) {
             let take = data.len().min(max.saturating_sub(buf.len()));
             buf.extend_from_slice(data.get(..take).unwrap_or(&[]));
             self.stats.tunnel_bytes_dropped += (data.len() - take) as u64;

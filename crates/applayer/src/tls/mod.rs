@@ -407,7 +407,7 @@ impl Tx {
 
     /// The last plaintext alert (level, description) sent in `dir`.
     pub fn last_alert(&self, dir: Direction) -> Option<(u8, u8)> {
-        self.last_alert.get(dir_index(dir)).copied().flatten()
+        self.last_alert.get(dir.index()).copied().flatten()
     }
 
     /// Whether Suricata 7 writes a `tls` record for this session: a certificate was decoded,
@@ -431,13 +431,6 @@ pub struct State {
     drained: bool,
 }
 
-fn dir_index(dir: Direction) -> usize {
-    match dir {
-        Direction::ToServer => 0,
-        Direction::ToClient => 1,
-    }
-}
-
 impl State {
     /// A fresh state.
     pub fn new(limits: &Limits) -> Self {
@@ -449,7 +442,7 @@ impl State {
 
     /// Takes the next in-order bytes of one direction.
     pub fn parse(&mut self, dir: Direction, data: &[u8], events: &mut AppEvents) {
-        let i = dir_index(dir);
+        let i = dir.index();
         if let Some(conn) = self.conns.get_mut(i) {
             let mut ctx = record::Ctx {
                 dir,
@@ -469,7 +462,7 @@ impl State {
         if len == 0 {
             return;
         }
-        if let Some(conn) = self.conns.get_mut(dir_index(dir)) {
+        if let Some(conn) = self.conns.get_mut(dir.index()) {
             conn.stop();
         }
     }
@@ -502,9 +495,7 @@ impl State {
 
     /// Whether `dir` is no longer inspected (malformed input or a gap).
     pub fn stopped(&self, dir: Direction) -> bool {
-        self.conns
-            .get(dir_index(dir))
-            .is_none_or(|c| c.is_stopped())
+        self.conns.get(dir.index()).is_none_or(|c| c.is_stopped())
     }
 
     /// Suricata marks the handshake done after each parse call once the relevant certificate

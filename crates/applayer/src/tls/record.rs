@@ -5,7 +5,7 @@
 
 use super::events as ev;
 use super::handshake::{self, version_valid};
-use super::{dir_index, version, Limits, Tx};
+use super::{version, Limits, Tx};
 use crate::AppEvents;
 use vedette_types::Direction;
 
@@ -181,7 +181,7 @@ impl Conn {
                     match ctype {
                         CT_HANDSHAKE if feed => self.hs_feed(chunk, ctx),
                         CT_APPLICATION_DATA => {
-                            let i = dir_index(ctx.dir);
+                            let i = ctx.dir.index();
                             if let Some(b) = ctx.tx.app_bytes.get_mut(i) {
                                 *b = b.saturating_add(n as u64);
                             }
@@ -287,7 +287,7 @@ impl Conn {
     }
 
     fn tls_record_end(&mut self, ctype: u8, len: usize, head: &[u8], ctx: &mut Ctx<'_>) -> Rec {
-        let i = dir_index(ctx.dir);
+        let i = ctx.dir.index();
         match ctype {
             CT_CHANGE_CIPHER_SPEC => match ctx.dir {
                 Direction::ToServer => ctx.tx.flags.client_ccs = true,

@@ -235,7 +235,7 @@ pub(super) fn run_pcap(bytes: &[u8]) -> Outcome {
         } else {
             TC
         };
-        let i = dir_index(d);
+        let i = d.index();
         let data = flow.streams[i].segment(p.seq, syn, p.payload);
         if data.is_empty() {
             continue;
