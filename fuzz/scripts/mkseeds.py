@@ -401,16 +401,15 @@ def tcp_records(segs):
         if nxt[d] is None:
             nxt[d] = seq
         off = (seq - nxt[d]) & 0xFFFFFFFF
-        if off >= 1 << 31:  # (partly) old bytes
+        if off >= 1 << 31:  # starts with bytes already seen
             skip = (1 << 32) - off
             if skip >= len(pl):
                 continue
-            pl, off = pl[skip:], 0
+            pl, seq, off = pl[skip:], nxt[d], 0
         if off:
             out.append(app_record(to_client, gap=off))
         out.append(app_record(to_client, pl))
-        nxt[d] = (seq + len(pl) + (0 if off else 0)) & 0xFFFFFFFF
-        nxt[d] = (nxt[d]) if off else (nxt[d])
+        nxt[d] = (seq + len(pl)) & 0xFFFFFFFF
     return out
 
 
@@ -427,34 +426,42 @@ def crafted_http():
     import gzip
     import zlib
     body = b"hello " * 40
-    gz = gzip.compress(body)
+    gz = gzip.compress(body, mtime=0)
     dfl = zlib.compress(body)
     req = lambda s: app_record(False, s)
     rsp = lambda s: app_record(True, s)
     return [
-        [req(b"GET /a%2fb/../c?x=1&y=%41 HTTP/1.1\\r\\nHost: Example.COM:8080\\r\\nCookie: a=b\\r\\n\\r\\n"),
-         rsp(b"HTTP/1.1 200 OK\\r\\nContent-Length: 5\\r\\nSet-Cookie: s=1\\r\\n\\r\\nhello")],
-        [req(b"POST /p HTTP/1.1\\r\\nHost: h\\r\\nTransfer-Encoding: chunked\\r\\n\\r\\n3;ext\\r\\nabc\\r\\n0\\r\\nX-Trailer: t\\r\\n\\r\\n"),
-         rsp(b"HTTP/1.1 100 Continue\\r\\n\\r\\nHTTP/1.1 200 OK\\r\\nTransfer-Encoding: chunked\\r\\n\\r\\n1\\r\\nq\\r\\n0\\r\\n\\r\\n")],
-        [req(b"GET /gz HTTP/1.1\\r\\nHost: h\\r\\n\\r\\n"),
-         rsp(b"HTTP/1.1 200 OK\\r\\nContent-Encoding: gzip\\r\\nContent-Length: %d\\r\\n\\r\\n" % len(gz) + gz)],
-        [req(b"POST /d HTTP/1.1\\r\\nHost: h\\r\\nContent-Encoding: deflate\\r\\nContent-Length: %d\\r\\n\\r\\n" % len(dfl) + dfl),
-         rsp(b"HTTP/1.0 404 Not Found\\r\\nContent-Type: text/html; charset=x\\r\\nLocation: /x\\r\\n\\r\\nuntil close")],
-        [req(b"CONNECT example.com:443 HTTP/1.1\\r\\nHost: example.com:443\\r\\n\\r\\n\\x16\\x03\\x01\\x00\\x05hello"),
-         rsp(b"HTTP/1.1 200 Connection established\\r\\n\\r\\n\\x16\\x03\\x03\\x00\\x02ok")],
-        [req(b"GET /ws HTTP/1.1\\r\\nHost: h\\r\\nUpgrade: websocket\\r\\nConnection: Upgrade\\r\\n\\r\\n"),
-         rsp(b"HTTP/1.1 101 Switching Protocols\\r\\nUpgrade: websocket\\r\\n\\r\\n\\x81\\x05hello")],
-        [req(b"GET / HTTP/1.1\\r\\nHost: h\\r\\n\\r\\nGET /2 HTTP/1.1\\r\\nHost: h\\r\\n\\r\\nHEAD /3 HTTP/1.1\\r\\n\\r\\n"),
-         rsp(b"HTTP/1.1 200 OK\\r\\nContent-Length: 1\\r\\n\\r\\nxHTTP/1.1 204 No Content\\r\\n\\r\\nHTTP/1.1 200 OK\\r\\nContent-Length: 9\\r\\n\\r\\n")],
-        [req(b"GET /09\\r\\n"), rsp(b"<html>simple response</html>")],
-        [req(b"GET /fold HTTP/1.1\\r\\nHost: h\\r\\nX-Long: a\\r\\n  continued\\r\\nNoColon\\r\\nContent-Length: 2\\r\\nContent-Length: 3\\r\\n\\r\\nab"),
+        [req(b"GET /a%2fb/../c?x=1&y=%41 HTTP/1.1\r\nHost: Example.COM:8080\r\nCookie: a=b\r\n\r\n"),
+         rsp(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nSet-Cookie: s=1\r\n\r\nhello")],
+        [req(b"POST /p HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n3;ext\r\nabc\r\n0\r\nX-Trailer: t\r\n\r\n"),
+         rsp(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nq\r\n0\r\n\r\n")],
+        [req(b"GET /gz HTTP/1.1\r\nHost: h\r\n\r\n"),
+         rsp(b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: %d\r\n\r\n" % len(gz) + gz)],
+        [req(b"POST /d HTTP/1.1\r\nHost: h\r\nContent-Encoding: deflate\r\nContent-Length: %d\r\n\r\n" % len(dfl) + dfl),
+         rsp(b"HTTP/1.0 404 Not Found\r\nContent-Type: text/html; charset=x\r\nLocation: /x\r\n\r\nuntil close")],
+        [req(b"CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n\x16\x03\x01\x00\x05hello"),
+         rsp(b"HTTP/1.1 200 Connection established\r\n\r\n\x16\x03\x03\x00\x02ok")],
+        [req(b"GET /ws HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n"),
+         rsp(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n\x81\x05hello")],
+        [req(b"GET / HTTP/1.1\r\nHost: h\r\n\r\nGET /2 HTTP/1.1\r\nHost: h\r\n\r\nHEAD /3 HTTP/1.1\r\n\r\n"),
+         rsp(b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nxHTTP/1.1 204 No Content\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\n")],
+        [req(b"GET /09\r\n"), rsp(b"<html>simple response</html>")],
+        [req(b"GET /fold HTTP/1.1\r\nHost: h\r\nX-Long: a\r\n  continued\r\nNoColon\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nab"),
          app_record(False, gap=5),
-         req(b"GET /after-gap HTTP/1.1\\r\\nHost: h\\r\\n\\r\\n"),
-         rsp(b"HTTP/1.1 200 OK\\r\\nContent-Range: bytes 0-9/100\\r\\nContent-Length: 10\\r\\n\\r\\n01234"),
+         req(b"GET /after-gap HTTP/1.1\r\nHost: h\r\n\r\n"),
+         rsp(b"HTTP/1.1 200 OK\r\nContent-Range: bytes 0-9/100\r\nContent-Length: 10\r\n\r\n01234"),
          app_record(True, gap=5)],
-        [req(b"GET http://user@host.example:81/abs?q HTTP/1.1\\r\\nHost: other\\r\\nUser-Agent: ua\\r\\nReferer: r\\r\\nX-Forwarded-For: 1.2.3.4\\r\\n\\r\\n"),
-         rsp(b"HTTP/1.1 301 Moved\\r\\nLocation: /new\\r\\nServer: s\\r\\nContent-Length: 0\\r\\n\\r\\n")],
+        [req(b"GET http://user@host.example:81/abs?q HTTP/1.1\r\nHost: other\r\nUser-Agent: ua\r\nReferer: r\r\nX-Forwarded-For: 1.2.3.4\r\n\r\n"),
+         rsp(b"HTTP/1.1 301 Moved\r\nLocation: /new\r\nServer: s\r\nContent-Length: 0\r\n\r\n")],
     ]
+
+
+def dns_qtype(msg):
+    """The first question's type, or None."""
+    i = 12
+    while i < len(msg) and 0 < msg[i] < 64:
+        i += 1 + msg[i]
+    return msg[i + 1 : i + 3] if i < len(msg) and msg[i] == 0 else None
 
 
 def dns_tcp(msg):
@@ -479,7 +486,7 @@ def crafted_dns():
 
 
 def crafted_reassembly():
-    data = b"GET /index.html HTTP/1.1\\r\\nHost: example.com\\r\\n\\r\\n"
+    data = b"GET /index.html HTTP/1.1\r\nHost: example.com\r\n\r\n"
     out = []
     # Lossless mode: [conf|1, depth, isn, ncuts, cuts, nops, ops, data].
     cuts = [5, 9, 17, 30]
@@ -521,7 +528,8 @@ def app_seeds(pkts, add):
     seen, n = set(), 0
     for segs in app_flows(pkts, 17, (53,)).values():
         recs = [app_record(tc, pl) for tc, _, _, pl in segs if pl]
-        shape = tuple((tc, pl[2:4], pl[4:12]) for tc, _, _, pl in segs if len(pl) >= 12)
+        shape = tuple((tc, pl[2:4], pl[4:12], dns_qtype(pl)) for tc, _, _, pl in segs
+                      if len(pl) >= 12)
         if not recs or shape in seen or n >= 150:
             continue
         seen.add(shape)
