@@ -1127,3 +1127,26 @@ proptest! {
         }
     }
 }
+
+/// Found by fuzzing: the step limit ended a name walk right after a label that took the name
+/// past `max_name_len`, and the name was kept untruncated.
+#[test]
+fn name_cut_by_step_limit_still_honours_max_name_len() {
+    let limits = Limits {
+        max_name_len: 10,
+        max_name_steps: 2,
+        ..Limits::default()
+    };
+    let mut msg = hdr(0x0102, 0x0100, 1, 0, 0, 0);
+    msg.extend_from_slice(b"\x08aaaaaaaa\xc0\x1b\x00\x01\x00\x01");
+    msg.extend_from_slice(b"\x08bbbbbbbb\x00");
+    let mut st = State::new_udp(&limits);
+    let mut ev = AppEvents::default();
+    st.parse(TS, &msg, &mut ev);
+    let mut lens = Vec::new();
+    st.drain(true, &mut |tx| {
+        lens.extend(tx.questions().map(|(n, _, _)| n.len()));
+    });
+    assert!(!lens.is_empty());
+    assert!(lens.iter().all(|l| *l <= 10), "{lens:?}");
+}

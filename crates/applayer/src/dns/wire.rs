@@ -597,6 +597,11 @@ pub(crate) fn parse_name<O: NameOut>(
             }
         }
     }
+    // The step limit can end the walk right after a label that went past the cap.
+    if out.len() - base > lim.max_name_len {
+        out.truncate(base + lim.max_name_len);
+        flags |= NAME_TRUNCATED;
+    }
     let name = Name {
         span: Span::between(base, out.len()),
         truncated: flags & NAME_TRUNCATED != 0,
