@@ -5,8 +5,10 @@
 //! Per-flow state lives in a side table indexed by the flow's handle, boxed and pooled: a flow
 //! only pays for it once it carries payload, and boxes are reused after flows end.
 
+use crate::alert::{flow_input, oriented_tuple, write_alerts, AlertCtx};
 use crate::EveOptions;
-use vedette_applayer::{dns, http, tls, AppEvents, AppLimits, Probe};
+use vedette_applayer::{dns, http, tls, AppEvents, AppLimits, Probe, MAX_APP_EVENTS};
+use vedette_detect::{http_level, Detector, TxRef};
 use vedette_eve::{EventBatch, EventType, Header, JsonWriter};
 use vedette_flow::eve::{flow_community_id, header_tuple};
 use vedette_flow::{Chunk, Flow, StreamConfig, StreamDir, StreamStats};
@@ -93,6 +95,11 @@ struct AppFlow {
     parser: Parser,
     probe_ts: ProbeBuf,
     probe_tc: ProbeBuf,
+    /// Detection progress of live HTTP transactions: (tx id, [request, response] level
+    /// inspected so far).
+    det_http: Vec<(u64, [u8; 2])>,
+    /// Detection progress of the TLS session.
+    det_tls: [u8; 2],
 }
 
 impl AppFlow {
@@ -103,6 +110,8 @@ impl AppFlow {
             parser: Parser::Detecting,
             probe_ts: ProbeBuf::default(),
             probe_tc: ProbeBuf::default(),
+            det_http: Vec::new(),
+            det_tls: [0; 2],
         }
     }
 }
@@ -132,6 +141,9 @@ pub(crate) struct AppLayer {
     limits: AppLimits,
     stream_cfg: StreamConfig,
     events: AppEvents,
+    /// Names of the app-layer events of the current packet (for `app-layer-event` rules).
+    last_events: [&'static str; MAX_APP_EVENTS],
+    last_events_len: usize,
     pub stats: AppStats,
 }
 
@@ -146,8 +158,15 @@ impl AppLayer {
             limits,
             stream_cfg,
             events: AppEvents::default(),
+            last_events: [""; MAX_APP_EVENTS],
+            last_events_len: 0,
             stats: AppStats::default(),
         }
+    }
+
+    /// App-layer events raised by the current packet.
+    pub fn last_events(&self) -> &[&'static str] {
+        self.last_events.get(..self.last_events_len).unwrap_or(&[])
     }
 
     fn slot(&mut self, flow: &Flow) -> Option<&mut AppFlow> {
@@ -163,15 +182,18 @@ impl AppLayer {
     }
 
     /// A TCP segment of a tracked session.
+    #[allow(clippy::too_many_arguments)] // the packet, its flow and the worker's outputs
     pub fn on_tcp(
         &mut self,
         flow: &mut Flow,
         dir: Direction,
         tcp: TcpCtx<'_>,
         ctx: PacketCtx,
+        mut det: Option<&mut Detector>,
         batch: &mut EventBatch,
         eve: &EveOptions,
     ) {
+        self.last_events_len = 0;
         const FIN: u8 = 0x01;
         const SYN: u8 = 0x02;
         const ACK: u8 = 0x10;
@@ -195,6 +217,7 @@ impl AppLayer {
             parser,
             probe_ts,
             probe_tc,
+            ..
         } = app;
         let (mine, other) = match dir {
             Direction::ToServer => (to_server, to_client),
@@ -237,8 +260,10 @@ impl AppLayer {
         self.stats = stats;
         self.note_detection(flow, detected, ip_proto::TCP);
         self.events = events;
-        self.log(flow, ctx, false, batch, eve);
-        self.follow_tunnel(flow, ctx, batch, eve);
+        if self.log(flow, ctx, false, det.as_deref_mut(), batch, eve) {
+            flow.alerted = true;
+        }
+        self.follow_tunnel(flow, ctx, det, batch, eve);
     }
 
     /// After an HTTP CONNECT (or an upgrade) succeeded, the bytes that follow belong to another
@@ -247,6 +272,7 @@ impl AppLayer {
         &mut self,
         flow: &mut Flow,
         ctx: PacketCtx,
+        mut det: Option<&mut Detector>,
         batch: &mut EventBatch,
         eve: &EveOptions,
     ) {
@@ -258,7 +284,9 @@ impl AppLayer {
         if !tunnel {
             return;
         }
-        self.log(flow, ctx, true, batch, eve);
+        if self.log(flow, ctx, true, det.as_deref_mut(), batch, eve) {
+            flow.alerted = true;
+        }
         let limits = self.limits;
         let (sport, dport) = (flow.src_port, flow.dst_port);
         let mut events = std::mem::take(&mut self.events);
@@ -268,6 +296,7 @@ impl AppLayer {
                 parser,
                 probe_ts,
                 probe_tc,
+                det_http,
                 ..
             } = &mut **app;
             let (ts_data, tc_data) = match parser {
@@ -278,6 +307,7 @@ impl AppLayer {
                 _ => (Vec::new(), Vec::new()),
             };
             *parser = Parser::Detecting;
+            det_http.clear();
             *probe_ts = ProbeBuf::default();
             *probe_tc = ProbeBuf::default();
             for (dir, data, probe) in [
@@ -308,19 +338,24 @@ impl AppLayer {
         flow.app_proto = AppProto::Unknown;
         self.events = events;
         self.note_detection(flow, detected, ip_proto::TCP);
-        self.log(flow, ctx, false, batch, eve);
+        if self.log(flow, ctx, false, det, batch, eve) {
+            flow.alerted = true;
+        }
     }
 
     /// A UDP datagram.
+    #[allow(clippy::too_many_arguments)] // the packet, its flow and the worker's outputs
     pub fn on_udp(
         &mut self,
         flow: &mut Flow,
         dir: Direction,
         payload: &[u8],
         ctx: PacketCtx,
+        det: Option<&mut Detector>,
         batch: &mut EventBatch,
         eve: &EveOptions,
     ) {
+        self.last_events_len = 0;
         if payload.is_empty() {
             return;
         }
@@ -370,7 +405,9 @@ impl AppLayer {
             }
         }
         self.events = events;
-        self.log(flow, ctx, false, batch, eve);
+        if self.log(flow, ctx, false, det, batch, eve) {
+            flow.alerted = true;
+        }
     }
 
     fn note_detection(&mut self, flow: &mut Flow, detected: Option<AppProto>, proto: u8) {
@@ -387,19 +424,25 @@ impl AppLayer {
         }
     }
 
-    /// Writes pending app-layer anomalies and finished transactions of `flow`.
+    /// Writes pending app-layer anomalies, inspects transactions that progressed with the
+    /// rules, and writes finished transactions of `flow`. Returns true when an alert was written.
     fn log(
         &mut self,
         flow: &Flow,
         ctx: PacketCtx,
         at_end: bool,
+        mut det: Option<&mut Detector>,
         batch: &mut EventBatch,
         eve: &EveOptions,
-    ) {
+    ) -> bool {
         let app_name = flow.app_proto.eve_name().unwrap_or("unknown");
         if !self.events.is_empty() || self.events.dropped > 0 {
             for (_dir, name) in self.events.iter() {
                 self.stats.anomalies += 1;
+                if let Some(slot) = self.last_events.get_mut(self.last_events_len) {
+                    *slot = name;
+                    self.last_events_len += 1;
+                }
                 if eve.anomaly_applayer {
                     let mut w = batch.begin(EventType::Anomaly);
                     app_header(&mut w, flow, ctx, eve);
@@ -416,8 +459,12 @@ impl AppLayer {
             self.events.clear();
         }
         let Some(Some(app)) = self.flows.get_mut(flow.handle().index()) else {
-            return;
+            return false;
         };
+        let mut alerted = false;
+        if let Some(det) = det.as_deref_mut() {
+            alerted |= inspect_txs(app, flow, ctx, at_end, det, batch, eve);
+        }
         let stats = &mut self.stats;
         let mut emit = |t: EventType, on: bool, body: &mut dyn FnMut(&mut JsonWriter<'_>)| {
             if on {
@@ -428,13 +475,45 @@ impl AppLayer {
             }
         };
         match &mut app.parser {
-            Parser::Http(st) => st.drain(at_end, &mut |tx| {
-                stats.tx_http += 1;
-                emit(EventType::Http, eve.http, &mut |w| tx.write_eve(w));
-            }),
+            Parser::Http(st) => {
+                st.drain(at_end, &mut |tx| {
+                    stats.tx_http += 1;
+                    emit(EventType::Http, eve.http, &mut |w| tx.write_eve(w));
+                });
+                if !app.det_http.is_empty() {
+                    let live = &*st;
+                    app.det_http
+                        .retain(|(id, _)| live.transactions().any(|t| t.id() == *id));
+                }
+            }
             Parser::Dns(st) => st.drain(at_end, &mut |tx| {
                 stats.tx_dns += 1;
-                emit(EventType::Dns, eve.dns, &mut |w| tx.write_eve(w));
+                if let Some(det) = det.as_deref_mut() {
+                    // Each DNS message is complete when it arrives: inspect it once.
+                    let dir = if tx.is_response() {
+                        Direction::ToClient
+                    } else {
+                        Direction::ToServer
+                    };
+                    det.inspect_tx(
+                        ctx.ts,
+                        TxRef::Dns(tx),
+                        tx.tx_id(),
+                        dir,
+                        0,
+                        1,
+                        flow_input(flow, dir),
+                        None,
+                    );
+                    alerted |=
+                        write_tx_alerts(det, flow, dir, ctx, batch, eve, &mut |w| tx.write_eve(w));
+                }
+                if eve.dns {
+                    let mut w = batch.begin(EventType::Dns);
+                    app_header(&mut w, flow, ctx, eve);
+                    tx.write_eve(&mut w);
+                    w.finish();
+                }
             }),
             Parser::Tls(st) => st.drain(at_end, &mut |tx| {
                 stats.tx_tls += 1;
@@ -448,13 +527,22 @@ impl AppLayer {
             }),
             Parser::Detecting | Parser::Failed => {}
         }
+        alerted
     }
 
     /// The flow ended: deliver what reassembly still holds, log the rest, recycle the state.
-    pub fn on_flow_end(&mut self, flow: &Flow, batch: &mut EventBatch, eve: &EveOptions) {
+    /// Returns true when an alert was written for the flow.
+    pub fn on_flow_end(
+        &mut self,
+        flow: &Flow,
+        det: Option<&mut Detector>,
+        batch: &mut EventBatch,
+        eve: &EveOptions,
+    ) -> bool {
+        self.last_events_len = 0;
         let i = flow.handle().index();
         if self.flows.get(i).is_none_or(|s| s.is_none()) {
-            return;
+            return false;
         }
         let cfg = self.stream_cfg;
         let limits = self.limits;
@@ -468,6 +556,7 @@ impl AppLayer {
                 parser,
                 probe_ts,
                 probe_tc,
+                ..
             } = &mut **app;
             if flow.proto == ip_proto::TCP {
                 let stats = &mut self.stats.stream;
@@ -504,7 +593,7 @@ impl AppLayer {
             ts: flow.last,
             pcap_cnt: None,
         };
-        self.log(flow, ctx, true, batch, eve);
+        let alerted = self.log(flow, ctx, true, det, batch, eve);
         if let Some(slot) = self.flows.get_mut(i) {
             if let Some(mut b) = slot.take() {
                 if self.spare.len() < MAX_SPARE {
@@ -513,7 +602,106 @@ impl AppLayer {
                 }
             }
         }
+        alerted
     }
+}
+
+/// Runs the transaction rules on the HTTP/TLS transactions of `app` whose parse progress
+/// advanced since the last call. Returns true when an alert was written.
+fn inspect_txs(
+    app: &mut AppFlow,
+    flow: &Flow,
+    ctx: PacketCtx,
+    at_end: bool,
+    det: &mut Detector,
+    batch: &mut EventBatch,
+    eve: &EveOptions,
+) -> bool {
+    let mut alerted = false;
+    match &app.parser {
+        Parser::Http(st) => {
+            for tx in st.transactions() {
+                let mut now = [
+                    http_level(tx.progress(Direction::ToServer)),
+                    http_level(tx.progress(Direction::ToClient)),
+                ];
+                if at_end {
+                    // The flow is over: what exists of each side is all there will be.
+                    now = now.map(|l| if l > 0 { 3 } else { 0 });
+                }
+                let pos = app.det_http.iter().position(|(id, _)| *id == tx.id());
+                let before = pos
+                    .and_then(|p| app.det_http.get(p))
+                    .map(|e| e.1)
+                    .unwrap_or([0; 2]);
+                if now == before {
+                    continue;
+                }
+                for dir in [Direction::ToServer, Direction::ToClient] {
+                    let (b, n) = (before[dir.index()], now[dir.index()]);
+                    if n > b {
+                        let fi = flow_input(flow, dir);
+                        det.inspect_tx(ctx.ts, TxRef::Http(tx), tx.id(), dir, b, n, fi, None);
+                        alerted |= write_tx_alerts(det, flow, dir, ctx, batch, eve, &mut |w| {
+                            tx.write_eve(w)
+                        });
+                    }
+                }
+                match pos.and_then(|p| app.det_http.get_mut(p)) {
+                    Some(e) => e.1 = now,
+                    None => app.det_http.push((tx.id(), now)),
+                }
+            }
+        }
+        Parser::Tls(st) => {
+            let tx = st.tx();
+            let p = tx.progress();
+            let ts = u8::from(p.client_hello);
+            let tc = u8::from(p.server_hello && (p.certificate || p.handshake_done || at_end));
+            let now = [ts, tc];
+            for dir in [Direction::ToServer, Direction::ToClient] {
+                let (b, n) = (app.det_tls[dir.index()], now[dir.index()]);
+                if n > b {
+                    let fi = flow_input(flow, dir);
+                    det.inspect_tx(ctx.ts, TxRef::Tls(tx), 0, dir, b, n, fi, None);
+                    alerted |= write_tx_alerts(det, flow, dir, ctx, batch, eve, &mut |w| {
+                        w.u64("tx_id", 0);
+                        if eve.tls_extended {
+                            tx.write_eve_extended(w)
+                        } else {
+                            tx.write_eve(w)
+                        }
+                    });
+                }
+            }
+            app.det_tls = now;
+        }
+        _ => {}
+    }
+    alerted
+}
+
+/// Writes the alerts of the last transaction inspection.
+fn write_tx_alerts(
+    det: &Detector,
+    flow: &Flow,
+    dir: Direction,
+    ctx: PacketCtx,
+    batch: &mut EventBatch,
+    eve: &EveOptions,
+    app: &mut dyn FnMut(&mut JsonWriter<'_>),
+) -> bool {
+    if det.alerts.is_empty() {
+        return false;
+    }
+    let actx = AlertCtx {
+        ts: ctx.ts,
+        pcap_cnt: ctx.pcap_cnt,
+        tuple: Some(oriented_tuple(flow, dir)),
+        vlan: flow.vlan.get(..usize::from(flow.vlan_count)).unwrap_or(&[]),
+        flow: Some(flow),
+    };
+    write_alerts(batch, eve, det, &actx, app)
 }
 
 /// The common header of an event that belongs to a flow; with Community ID enabled it is added

@@ -7,13 +7,17 @@
 //! belong to the binary.
 #![forbid(unsafe_code)]
 
+mod alert;
 mod app;
 mod stats;
 
 pub use app::AppStats;
 pub use stats::{write_stats_event, EngineStats, RunCounters};
 pub use vedette_applayer::AppLimits;
+pub use vedette_detect::{DetectStats, Detector, Engine as RuleEngine};
 pub use vedette_flow::StreamConfig;
+
+use std::sync::Arc;
 
 use app::{AppLayer, PacketCtx, TcpCtx};
 
@@ -117,12 +121,19 @@ pub struct Worker {
     stats: EngineStats,
     now: Timestamp,
     last_sweep_sec: i64,
+    detect: Option<Detector>,
 }
 
 impl Worker {
-    /// A worker with empty state.
+    /// A worker with empty state and no rules.
     pub fn new(cfg: &EngineConfig) -> Self {
+        Worker::with_rules(cfg, None)
+    }
+
+    /// A worker that also matches `rules` (shared by all workers).
+    pub fn with_rules(cfg: &EngineConfig, rules: Option<Arc<RuleEngine>>) -> Self {
         Worker {
+            detect: rules.map(Detector::new),
             decode_cfg: cfg.decode,
             eve: cfg.eve,
             flows: FlowTable::new(cfg.flow),
@@ -143,6 +154,9 @@ impl Worker {
         s.flows_active = self.flows.active();
         s.defrag = *self.defrag.stats();
         s.app = self.app.stats;
+        if let Some(d) = &self.detect {
+            s.detect = d.stats();
+        }
         s
     }
 
@@ -175,9 +189,14 @@ impl Worker {
         let sec = self.now.secs();
         if sec > self.last_sweep_sec {
             self.last_sweep_sec = sec;
-            let (flows, app, batch, eve) =
-                (&mut self.flows, &mut self.app, &mut self.batch, self.eve);
-            flows.expire(self.now, &mut |f, r| end_flow(app, batch, &eve, f, r));
+            let (flows, app, batch, eve, det) = (
+                &mut self.flows,
+                &mut self.app,
+                &mut self.batch,
+                self.eve,
+                &mut self.detect,
+            );
+            flows.expire(self.now, &mut |f, r| end_flow(app, det, batch, &eve, f, r));
             self.defrag.expire(self.now);
         }
     }
@@ -185,8 +204,14 @@ impl Worker {
     /// Ends all flows (timed-out ones as `timeout`, the rest as `shutdown`).
     pub fn finish(&mut self) {
         let now = self.now;
-        let (flows, app, batch, eve) = (&mut self.flows, &mut self.app, &mut self.batch, self.eve);
-        flows.shutdown(now, &mut |f, r| end_flow(app, batch, &eve, f, r));
+        let (flows, app, batch, eve, det) = (
+            &mut self.flows,
+            &mut self.app,
+            &mut self.batch,
+            self.eve,
+            &mut self.detect,
+        );
+        flows.shutdown(now, &mut |f, r| end_flow(app, det, batch, &eve, f, r));
     }
 
     /// Runs one packet through the pipeline. `pcap_cnt` is its 1-based number in the capture.
@@ -204,17 +229,31 @@ impl Worker {
         self.log_decoder_events(&d, &d.events, pkt, pcap_cnt);
         if d.invalid {
             self.stats.invalid += 1;
+            // Decoder-event rules still see the packet.
+            let ctx = PacketCtx {
+                ts: pkt.ts,
+                pcap_cnt: Some(pcap_cnt),
+            };
+            inspect_packet(&mut self.detect, &mut self.batch, &self.eve, &d, None, ctx);
             return;
         }
         if d.fragment.is_some() {
+            // Each fragment is a packet for header rules (fragbits, ttl...); the datagram it
+            // completes is inspected again with its flow.
+            let ctx = PacketCtx {
+                ts: pkt.ts,
+                pcap_cnt: Some(pcap_cnt),
+            };
+            inspect_packet(&mut self.detect, &mut self.batch, &self.eve, &d, None, ctx);
             let mut ev = Events::default();
-            let (defrag, flows, app, batch, eve, app_on) = (
+            let (defrag, flows, app, batch, eve, app_on, det) = (
                 &mut self.defrag,
                 &mut self.flows,
                 &mut self.app,
                 &mut self.batch,
                 self.eve,
                 self.app_enabled,
+                &mut self.detect,
             );
             let datagram = defrag.insert(pkt.ts, &d, pkt.data, &mut ev);
             if let Some(datagram) = datagram {
@@ -225,7 +264,7 @@ impl Worker {
                     ts: pkt.ts,
                     pcap_cnt: Some(pcap_cnt),
                 };
-                track(flows, app, app_on, batch, &eve, &r, len, ctx);
+                track(flows, app, det, app_on, batch, &eve, &r, len, ctx);
                 self.stats.reassembled_l4 += 1;
                 let events = r.events;
                 self.log_decoder_events(&d, &events, pkt, pcap_cnt);
@@ -242,6 +281,7 @@ impl Worker {
         track(
             &mut self.flows,
             &mut self.app,
+            &mut self.detect,
             self.app_enabled,
             &mut self.batch,
             &self.eve,
@@ -317,18 +357,36 @@ pub fn new_batch(ipv6_compress: bool) -> EventBatch {
 }
 
 /// A flow ended: its app layer logs what is left, then the flow record is written.
-fn end_flow(app: &mut AppLayer, batch: &mut EventBatch, eve: &EveOptions, f: &Flow, r: EndReason) {
-    app.on_flow_end(f, batch, eve);
+fn end_flow(
+    app: &mut AppLayer,
+    det: &mut Option<Detector>,
+    batch: &mut EventBatch,
+    eve: &EveOptions,
+    f: &Flow,
+    r: EndReason,
+) {
+    let alerted = app.on_flow_end(f, det.as_mut(), batch, eve);
+    if let Some(d) = det {
+        d.flow_ended(f.handle().index(), f.id);
+    }
     if eve.flow {
-        write_flow_event(batch, f, r, eve.community_id_seed);
+        if alerted && !f.alerted {
+            let mut f = f.clone();
+            f.alerted = true;
+            write_flow_event(batch, &f, r, eve.community_id_seed);
+        } else {
+            write_flow_event(batch, f, r, eve.community_id_seed);
+        }
     }
 }
 
-/// Updates the packet's flow and feeds its payload to the app layer.
+/// Updates the packet's flow, feeds its payload to the app layer (which inspects transactions)
+/// and runs the packet rules.
 #[allow(clippy::too_many_arguments)] // disjoint pieces of the worker, borrowed separately
 fn track(
     flows: &mut FlowTable,
     app: &mut AppLayer,
+    det: &mut Option<Detector>,
     app_on: bool,
     batch: &mut EventBatch,
     eve: &EveOptions,
@@ -337,31 +395,106 @@ fn track(
     ctx: PacketCtx,
 ) {
     let Some(facts) = facts_of(d, ctx.ts, len) else {
+        inspect_packet(det, batch, eve, d, None, ctx);
         return;
     };
-    let Some((h, dir)) = flows.update(&facts, &mut |f, r| end_flow(app, batch, eve, f, r)) else {
+    let Some((h, dir)) = flows.update(&facts, &mut |f, r| end_flow(app, det, batch, eve, f, r))
+    else {
+        inspect_packet(det, batch, eve, d, None, ctx);
         return;
     };
-    if !app_on || facts.bad_checksum {
-        return;
-    }
     let Some(flow) = flows.get_mut(h) else { return };
-    match d.l4 {
-        L4::Tcp(t) if flow.tcp.is_some() && flow.proto == ip_proto::TCP => {
-            let tcp = TcpCtx {
-                flags: t.flags(),
-                seq: t.seq(),
-                ack: t.ack(),
-                payload: t.payload(),
-            };
-            app.on_tcp(flow, dir, tcp, ctx, batch, eve);
+    if app_on && !facts.bad_checksum {
+        match d.l4 {
+            L4::Tcp(t) if flow.tcp.is_some() && flow.proto == ip_proto::TCP => {
+                let tcp = TcpCtx {
+                    flags: t.flags(),
+                    seq: t.seq(),
+                    ack: t.ack(),
+                    payload: t.payload(),
+                };
+                app.on_tcp(flow, dir, tcp, ctx, det.as_mut(), batch, eve);
+            }
+            L4::Udp(u) if flow.proto == ip_proto::UDP => {
+                app.on_udp(flow, dir, u.payload(), ctx, det.as_mut(), batch, eve);
+            }
+            _ => {}
         }
-        L4::Udp(u) if flow.proto == ip_proto::UDP => {
-            app.on_udp(flow, dir, u.payload(), ctx, batch, eve);
-        }
-        _ => {}
     }
-    let _ = Direction::ToServer;
+    inspect_packet(
+        det,
+        batch,
+        eve,
+        d,
+        Some((flow, dir, app.last_events())),
+        ctx,
+    );
+}
+
+/// Runs the packet rules on one packet and writes their alerts.
+fn inspect_packet(
+    det: &mut Option<Detector>,
+    batch: &mut EventBatch,
+    eve: &EveOptions,
+    d: &Decoded<'_>,
+    flow: Option<(&mut Flow, Direction, &[&'static str])>,
+    ctx: PacketCtx,
+) {
+    let Some(det) = det else { return };
+    if !det.has_packet_rules() {
+        return;
+    }
+    let payload = match d.l4 {
+        L4::Tcp(t) => t.payload(),
+        L4::Udp(u) => u.payload(),
+        L4::Icmp4(i) | L4::Icmp6(i) => i.payload(),
+        _ => d.payload,
+    };
+    let (fi, events) = match &flow {
+        Some((f, dir, ev)) => (Some(alert::flow_input(f, *dir)), *ev),
+        None => (None, &[][..]),
+    };
+    det.inspect_packet(&vedette_detect::PacketInput {
+        ts: ctx.ts,
+        d,
+        payload,
+        flow: fi,
+        app_events: events,
+    });
+    if det.alerts.is_empty() {
+        return;
+    }
+    let tuple = d.addrs().map(|(src, dst)| {
+        let proto = d.ip_proto().unwrap_or(0);
+        let (sp, dp) = match d.l4 {
+            L4::Tcp(_) | L4::Udp(_) => d.ports(),
+            _ => (0, 0),
+        };
+        HeaderTuple {
+            src_ip: src,
+            dst_ip: dst,
+            src_port: sp,
+            dst_port: dp,
+            proto,
+            // A fragment of a TCP/UDP datagram shows ports 0, as Suricata writes it.
+            has_ports: has_ports(proto)
+                && (matches!(d.l4, L4::Tcp(_) | L4::Udp(_)) || d.fragment.is_some()),
+        }
+    });
+    let flow_ref = flow.as_ref().map(|(f, _, _)| &**f);
+    let actx = alert::AlertCtx {
+        ts: ctx.ts,
+        pcap_cnt: ctx.pcap_cnt,
+        tuple,
+        vlan: d.vlans(),
+        flow: flow_ref,
+    };
+    let wrote = alert::write_alerts(batch, eve, det, &actx, &mut |_| {});
+    if wrote {
+        if let Some((f, _, _)) = flow {
+            f.alerted = true;
+        }
+    }
 }
 
 /// What the flow table needs from a decoded packet; `None` for packets without an IP layer.

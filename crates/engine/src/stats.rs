@@ -61,6 +61,8 @@ pub struct EngineStats {
     pub defrag: DefragStats,
     /// App-layer and stream counters.
     pub app: crate::AppStats,
+    /// Signature detection counters.
+    pub detect: vedette_detect::DetectStats,
 }
 
 impl Default for EngineStats {
@@ -92,6 +94,7 @@ impl Default for EngineStats {
             flows_active: 0,
             defrag: DefragStats::default(),
             app: crate::AppStats::default(),
+            detect: vedette_detect::DetectStats::default(),
         }
     }
 }
@@ -127,6 +130,11 @@ impl EngineStats {
         self.flows_active += o.flows_active;
         self.defrag.merge(&o.defrag);
         self.app.merge(&o.app);
+        let (d, e) = (&mut self.detect, &o.detect);
+        d.alerts += e.alerts;
+        d.suppressed += e.suppressed;
+        d.candidates += e.candidates;
+        d.threshold_table_full += e.threshold_table_full;
     }
 
     /// Decoder events raised, all kinds.
@@ -270,6 +278,11 @@ pub fn write_stats_event(
     w.u64("anomalies", a.anomalies);
     w.u64("anomalies_dropped", a.anomalies_dropped);
     w.close_object();
+    w.object("detect");
+    w.u64("alert", s.detect.alerts);
+    w.u64("alerts_suppressed", s.detect.suppressed);
+    w.u64("candidates", s.detect.candidates);
+    w.close_object();
     w.object("vedette");
     w.u64("ipv4_checksum_bad", s.ipv4_checksum_bad);
     w.u64("l4_checksum_bad", s.l4_checksum_bad);
@@ -285,6 +298,7 @@ pub fn write_stats_event(
     w.u64("defrag_trackers", s.defrag.tracker_cap_hits);
     w.u64("defrag_memcap", s.defrag.memcap_hits);
     w.u64("oversized_packets", run.oversized_skipped);
+    w.u64("threshold_table_full", s.detect.threshold_table_full);
     w.u64("event_batches_dropped", run.bus_batches_dropped);
     w.u64("events_dropped", run.bus_events_dropped);
     w.close_object();

@@ -16,7 +16,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use vedette_capture::{CaptureLimits, CaptureSet, Packet, PacketSource};
 use vedette_engine::{
-    new_batch, write_stats_event, EngineConfig, EngineStats, EveOptions, RunCounters, Worker,
+    new_batch, write_stats_event, EngineConfig, EngineStats, EveOptions, RuleEngine, RunCounters,
+    Worker,
 };
 use vedette_eve::EventBatch;
 use vedette_flow::{DefragConfig, FlowConfig, ProtoTimeouts, Timeouts};
@@ -32,6 +33,8 @@ pub struct AnalyzeOptions {
     pub config: Config,
     /// Show a progress bar (only honoured on a terminal).
     pub progress: bool,
+    /// Compiled signature rules, shared by the workers.
+    pub rules: Option<Arc<RuleEngine>>,
 }
 
 /// What a run did.
@@ -243,11 +246,19 @@ pub fn run(opts: AnalyzeOptions) -> anyhow::Result<RunSummary> {
     let progress = make_progress(opts.progress, source.total_bytes());
     let workers = cfg.runtime.workers as usize;
     let (stats, last_ts) = if workers <= 1 {
-        run_inline(&mut source, &ecfg, &bus, flush_interval, progress.as_ref())
+        run_inline(
+            &mut source,
+            &ecfg,
+            opts.rules.clone(),
+            &bus,
+            flush_interval,
+            progress.as_ref(),
+        )
     } else {
         run_sharded(
             &mut source,
             &ecfg,
+            opts.rules.clone(),
             cfg,
             &bus,
             flush_interval,
@@ -320,11 +331,12 @@ const CHECK_EVERY: u64 = 8192;
 fn run_inline(
     source: &mut CaptureSet,
     ecfg: &EngineConfig,
+    rules: Option<Arc<RuleEngine>>,
     bus: &Bus,
     interval: Duration,
     progress: Option<&indicatif::ProgressBar>,
 ) -> (EngineStats, Timestamp) {
-    let mut worker = Worker::new(ecfg);
+    let mut worker = Worker::with_rules(ecfg, rules);
     let mut flusher = Flusher {
         bus: bus.clone(),
         interval,
@@ -360,6 +372,7 @@ fn run_inline(
 fn run_sharded(
     source: &mut CaptureSet,
     ecfg: &EngineConfig,
+    rules: Option<Arc<RuleEngine>>,
     cfg: &Config,
     bus: &Bus,
     interval: Duration,
@@ -375,6 +388,7 @@ fn run_sharded(
         let (tx, rx) = bounded::<WorkMsg>(depth);
         let (rtx, rrx) = bounded::<PacketBatch>(depth + 2);
         let ecfg = *ecfg;
+        let rules = rules.clone();
         let mut flusher = Flusher {
             bus: bus.clone(),
             interval,
@@ -383,7 +397,7 @@ fn run_sharded(
         };
         let h = std::thread::Builder::new()
             .name(format!("vedette-worker-{i}"))
-            .spawn(move || worker_loop(&ecfg, rx, rtx, &mut flusher))
+            .spawn(move || worker_loop(&ecfg, rules, rx, rtx, &mut flusher))
             .context("cannot start a worker thread")?;
         txs.push(tx);
         recycle_rxs.push(rrx);
@@ -479,11 +493,12 @@ fn run_sharded(
 
 fn worker_loop(
     ecfg: &EngineConfig,
+    rules: Option<Arc<RuleEngine>>,
     rx: Receiver<WorkMsg>,
     recycle: Sender<PacketBatch>,
     flusher: &mut Flusher,
 ) -> (EngineStats, Timestamp) {
-    let mut worker = Worker::new(ecfg);
+    let mut worker = Worker::with_rules(ecfg, rules);
     for msg in rx {
         match msg {
             WorkMsg::Packets(mut b) => {

@@ -63,6 +63,8 @@ pub struct Config {
     pub defrag: DefragCfg,
     /// App layer.
     pub app_layer: AppLayerCfg,
+    /// Signature detection.
+    pub detect: DetectCfg,
     /// Event bus.
     pub events: EventsCfg,
     /// Outputs.
@@ -184,6 +186,27 @@ pub struct DefragCfg {
     pub max_fragments: u16,
 }
 
+/// `[detect]`
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DetectCfg {
+    /// Rule files or directories.
+    pub rules: Vec<PathBuf>,
+    /// threshold.config file ("" for none).
+    pub threshold_file: PathBuf,
+    /// classification.config file ("" for the built-in table).
+    pub classification_file: PathBuf,
+    /// Threshold counters per worker.
+    pub max_threshold_entries: u32,
+    /// `$NAME` address groups.
+    pub address_groups: std::collections::BTreeMap<String, String>,
+    /// `$NAME` port groups.
+    pub port_groups: std::collections::BTreeMap<String, String>,
+}
+
+/// Tables whose keys are names chosen by the user (rule variables): new keys are allowed.
+const OPEN_TABLES: [&str; 2] = ["detect.address_groups", "detect.port_groups"];
+
 /// Overflow policy of the event bus.
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
@@ -268,6 +291,17 @@ fn merge(defaults: &mut toml::Table, user: toml::Table, prefix: &str) -> Result<
         } else {
             format!("{prefix}.{k}")
         };
+        if !defaults.contains_key(&k) && OPEN_TABLES.contains(&prefix) {
+            if !matches!(v, toml::Value::String(_)) {
+                return Err(ConfigError::WrongType {
+                    key: path,
+                    expected: "a string",
+                    got: type_name(&v),
+                });
+            }
+            defaults.insert(k, v);
+            continue;
+        }
         let Some(slot) = defaults.get_mut(&k) else {
             return Err(ConfigError::UnknownKey(path));
         };

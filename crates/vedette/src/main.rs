@@ -5,6 +5,7 @@
 mod analyze;
 mod config;
 mod outputs;
+mod rules;
 mod summary;
 
 use anyhow::Context as _;
@@ -40,6 +41,29 @@ enum Command {
     Demo(DemoArgs),
     /// Print configuration.
     Config(ConfigArgs),
+    /// Rule tools.
+    #[command(subcommand)]
+    Rules(RulesCommand),
+}
+
+#[derive(Subcommand)]
+enum RulesCommand {
+    /// Parse and compile rule files; list every rule that would be skipped (file:line, reason)
+    /// and the counts. Exit status 0 when every rule loads, 3 otherwise.
+    Check(RulesCheckArgs),
+}
+
+#[derive(Args)]
+struct RulesCheckArgs {
+    /// Rule files or directories.
+    #[arg(required = true, value_name = "FILE|DIR")]
+    files: Vec<PathBuf>,
+    /// Configuration file (for address/port variables and classification).
+    #[arg(long, short = 'c', value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Override a key.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    sets: Vec<String>,
 }
 
 #[derive(Args)]
@@ -59,9 +83,8 @@ struct CommonArgs {
     /// Checksum validation: `-k none` turns it off (as Suricata's -k).
     #[arg(short = 'k', value_name = "MODE", value_parser = ["none", "all"])]
     checksum_mode: Option<String>,
-    /// Signature rule files or directories (signature matching is not in this build yet:
-    /// the files are accepted and ignored with a warning).
-    #[arg(long, value_name = "FILE|DIR")]
+    /// Suricata rule files or directories of *.rules (repeatable; added to detect.rules).
+    #[arg(long, short = 'S', value_name = "FILE|DIR")]
     rules: Vec<PathBuf>,
     /// Do not print the summary.
     #[arg(long, short = 'q')]
@@ -121,18 +144,9 @@ fn load_config(common: &CommonArgs) -> anyhow::Result<config::Config> {
     Ok(config::Config::load(common.config.as_deref(), &sets)?)
 }
 
-fn warn_rules(rules: &[PathBuf]) {
-    if !rules.is_empty() {
-        tracing::warn!(
-            files = rules.len(),
-            "signature rules are not supported in this build yet; rule files are ignored"
-        );
-    }
-}
-
 fn analyze(args: AnalyzeArgs) -> anyhow::Result<()> {
     let cfg = load_config(&args.common)?;
-    warn_rules(&args.common.rules);
+    let rules = rules::load(&cfg, &args.common.rules, args.common.quiet)?.map(|(e, _)| e);
     let output_dir = args
         .common
         .output_dir
@@ -143,6 +157,7 @@ fn analyze(args: AnalyzeArgs) -> anyhow::Result<()> {
         output_dir,
         config: cfg,
         progress: !args.common.quiet,
+        rules,
     })?;
     if !args.common.quiet {
         summary::print(&summary);
@@ -158,7 +173,7 @@ fn analyze(args: AnalyzeArgs) -> anyhow::Result<()> {
 
 fn demo(args: DemoArgs) -> anyhow::Result<()> {
     let cfg = load_config(&args.common)?;
-    warn_rules(&args.common.rules);
+    let rules = rules::load(&cfg, &args.common.rules, args.common.quiet)?.map(|(e, _)| e);
     let dir = args
         .common
         .output_dir
@@ -179,6 +194,7 @@ fn demo(args: DemoArgs) -> anyhow::Result<()> {
         output_dir: dir,
         config: cfg,
         progress: !args.common.quiet,
+        rules,
     })?;
     summary::print(&summary);
     Ok(())
@@ -194,6 +210,23 @@ fn config_cmd(args: ConfigArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Exit status of `rules check` when some rules do not load.
+const EXIT_RULES_SKIPPED: u8 = 3;
+
+fn rules_cmd(c: RulesCommand) -> anyhow::Result<ExitCode> {
+    match c {
+        RulesCommand::Check(a) => {
+            let cfg = config::Config::load(a.config.as_deref(), &a.sets)?;
+            let all = rules::check(&cfg, &a.files)?;
+            Ok(if all {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(EXIT_RULES_SKIPPED)
+            })
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_tracing(&cli.log_level);
@@ -201,6 +234,10 @@ fn main() -> ExitCode {
         Command::Analyze(a) => analyze(a),
         Command::Demo(d) => demo(d),
         Command::Config(c) => config_cmd(c),
+        Command::Rules(r) => match rules_cmd(r) {
+            Ok(code) => return code,
+            Err(e) => Err(e),
+        },
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -60,3 +60,86 @@ fn app_layer_record_counts_match_suricata_within_2_percent() {
         );
     }
 }
+
+type AlertKey = (u64, String, u64, String, u64);
+
+fn alert_set(eve_path: &Path) -> std::collections::BTreeSet<AlertKey> {
+    eve(eve_path)
+        .iter()
+        .filter(|e| e["event_type"] == "alert")
+        .map(|e| {
+            (
+                e["alert"]["signature_id"].as_u64().unwrap_or(0),
+                e["src_ip"].as_str().unwrap_or("").to_owned(),
+                e["src_port"].as_u64().unwrap_or(0),
+                e["dest_ip"].as_str().unwrap_or("").to_owned(),
+                e["dest_port"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect()
+}
+
+/// The sids `vedette rules check` reports as skipped (unsupported keyword or protocol).
+fn skipped_sids(rules: &Path) -> std::collections::BTreeSet<u64> {
+    let o = vedette()
+        .args(["rules", "check"])
+        .arg(rules)
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .filter_map(|l| {
+            let rest = l.split(" sid ").nth(1)?;
+            rest.split(':').next()?.trim().parse().ok()
+        })
+        .collect()
+}
+
+#[test]
+fn alerts_match_suricata_on_synthetic_small() {
+    let Some(shared) = shared() else { return };
+    if !ensure_tool("suricata") {
+        return;
+    }
+    let pcap = shared.join("data/pcap/synthetic-small.pcap");
+    let rules = shared.join("data/rules/synthetic-small.rules");
+    let s_out = tmpdir("suricata-small-alerts");
+    let o = Command::new("suricata")
+        .args(["-k", "none", "--runmode", "single", "-S"])
+        .arg(&rules)
+        .arg("-l")
+        .arg(&s_out)
+        .arg("-r")
+        .arg(&pcap)
+        .output()
+        .expect("run suricata");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let theirs = alert_set(&s_out.join("eve.json"));
+    let v_out = tmpdir("vedette-small-alerts");
+    let rules_arg = rules.to_str().unwrap();
+    analyze(&[&pcap], &v_out, &["-k", "none", "--rules", rules_arg]);
+    let ours = alert_set(&v_out.join("eve.json"));
+    let skipped = skipped_sids(&rules);
+    // Rules vedette does not load (reported by `rules check`, e.g. SSH buffers) cannot match.
+    let theirs: std::collections::BTreeSet<AlertKey> = theirs
+        .into_iter()
+        .filter(|k| !skipped.contains(&k.0))
+        .collect();
+    let missing: Vec<_> = theirs.difference(&ours).collect();
+    let extra: Vec<_> = ours.difference(&theirs).collect();
+    eprintln!(
+        "suricata {} alert keys, vedette {}, skipped sids {:?}",
+        theirs.len(),
+        ours.len(),
+        skipped
+    );
+    assert!(
+        theirs.len() > 20,
+        "suricata raised too few alerts: {}",
+        theirs.len()
+    );
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "missing (suricata only): {missing:?}\nextra (vedette only): {extra:?}"
+    );
+}
