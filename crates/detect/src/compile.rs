@@ -295,6 +295,7 @@ impl Engine {
         };
         let classes: HashMap<&str, &Class> =
             cfg.classes.iter().map(|c| (c.name.as_str(), c)).collect();
+        // Class names are lower case (Suricata compares them without case).
         let mut config_rules: HashMap<(u32, u32), Vec<ConfigRule>> = HashMap::new();
         let mut global_config: Vec<ConfigRule> = Vec::new();
         let mut sets = SetCache::default();
@@ -696,9 +697,11 @@ fn compile_rule(
                     ));
                 }
             }
+            // The certificate chain is only seen from the server.
+            let resp_opt = txc.iter().any(|c| matches!(c, TxCheck::CertChainLen(_)));
             let dir = if flow.to_server {
                 Some(Direction::ToServer)
-            } else if flow.to_client || dir_resp {
+            } else if flow.to_client || dir_resp || resp_opt {
                 Some(Direction::ToClient)
             } else if dir_req {
                 Some(Direction::ToServer)
@@ -726,7 +729,7 @@ fn compile_rule(
     let fast = pick_fast_pattern(&rule.items);
     let decoder_event = pkt.iter().any(|c| matches!(c, PktCheck::DecodeEvent(_)));
     let (category, severity) = match &rule.classtype {
-        Some(ct) => match classes.get(ct.as_str()) {
+        Some(ct) => match classes.get(ct.to_ascii_lowercase().as_str()) {
             Some(c) => (c.description.clone(), c.priority),
             None => {
                 warning = Some(CompileError::Invalid(format!("unknown classtype {ct}")));

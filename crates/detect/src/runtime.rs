@@ -28,6 +28,8 @@ pub struct FlowInput {
     pub established: bool,
     /// Detected app-layer protocol.
     pub app_proto: AppProto,
+    /// The protocol was detected on this packet (`app-layer-protocol` matches packets there).
+    pub app_detected_now: bool,
     /// Client address and port.
     pub client: (IpAddr, u16),
     /// Server address and port.
@@ -680,10 +682,11 @@ fn pkt_check(c: &PktCheck, v: &View<'_>) -> bool {
             Some(L4::Tcp(t)) => t.options().mss.is_some_and(|m| cmp.matches(u64::from(m))),
             _ => false,
         },
-        PktCheck::AppProto(app, neg) => {
-            let have = v.flow.map(|f| f.app_proto).unwrap_or_default();
-            app_is(*app, have) != *neg
-        }
+        PktCheck::AppProto(app, neg) => match v.flow {
+            // On packets, as Suricata: only the packet that completed protocol detection.
+            Some(f) if v.d.is_none() || f.app_detected_now => app_is(*app, f.app_proto) != *neg,
+            _ => false,
+        },
         PktCheck::DecodeEvent(idx) => {
             d.is_some_and(|d| d.events.as_slice().iter().any(|e| e.index() == *idx))
         }
@@ -742,10 +745,14 @@ fn ipv4_has_option(mut opts: &[u8], want: Option<u8>) -> bool {
 }
 
 fn tx_check(c: &TxCheck, tx: TxRef<'_>, dir: Direction) -> bool {
-    let _ = dir;
     match (c, tx) {
         (TxCheck::SslVersion(bits, neg), TxRef::Tls(t)) => {
-            let v = match t.version() {
+            // Each side is judged by the version it announced (as Suricata's connp).
+            let ver = match dir {
+                Direction::ToServer => t.client_version(),
+                Direction::ToClient => t.version(),
+            };
+            let v: u8 = match ver {
                 0x0002 => 1,
                 0x0300 => 2,
                 0x0301 => 4,
@@ -757,10 +764,8 @@ fn tx_check(c: &TxCheck, tx: TxRef<'_>, dir: Direction) -> bool {
             if v == 0 {
                 return false;
             }
-            if *neg & v != 0 {
-                return false;
-            }
-            *bits == 0 || bits & v != 0
+            // Any entry holds: `v` listed, or a negated entry naming another version.
+            bits & v != 0 || neg & !v != 0
         }
         (TxCheck::SslState(bits, neg), TxRef::Tls(t)) => {
             let p = t.progress();

@@ -36,7 +36,7 @@ pub(crate) fn oriented_tuple(flow: &Flow, dir: Direction) -> HeaderTuple {
 }
 
 /// What detection needs to know about a flow for one packet in direction `dir`.
-pub(crate) fn flow_input(flow: &Flow, dir: Direction) -> FlowInput {
+pub(crate) fn flow_input(flow: &Flow, dir: Direction, app_detected_now: bool) -> FlowInput {
     let established = match &flow.tcp {
         Some(t) => !matches!(
             t.state,
@@ -50,6 +50,7 @@ pub(crate) fn flow_input(flow: &Flow, dir: Direction) -> FlowInput {
         dir,
         established,
         app_proto: flow.app_proto,
+        app_detected_now,
         client: (flow.src_ip, flow.src_port),
         server: (flow.dst_ip, flow.dst_port),
         proto: flow.proto,

@@ -144,6 +144,8 @@ pub(crate) struct AppLayer {
     /// Names of the app-layer events of the current packet (for `app-layer-event` rules).
     last_events: [&'static str; MAX_APP_EVENTS],
     last_events_len: usize,
+    /// A protocol was detected (or detection failed) on the current packet.
+    detected_now: bool,
     pub stats: AppStats,
 }
 
@@ -160,8 +162,14 @@ impl AppLayer {
             events: AppEvents::default(),
             last_events: [""; MAX_APP_EVENTS],
             last_events_len: 0,
+            detected_now: false,
             stats: AppStats::default(),
         }
+    }
+
+    /// Whether the current packet completed protocol detection.
+    pub fn detected_now(&self) -> bool {
+        self.detected_now
     }
 
     /// App-layer events raised by the current packet.
@@ -194,6 +202,7 @@ impl AppLayer {
         eve: &EveOptions,
     ) {
         self.last_events_len = 0;
+        self.detected_now = false;
         const FIN: u8 = 0x01;
         const SYN: u8 = 0x02;
         const ACK: u8 = 0x10;
@@ -356,6 +365,7 @@ impl AppLayer {
         eve: &EveOptions,
     ) {
         self.last_events_len = 0;
+        self.detected_now = false;
         if payload.is_empty() {
             return;
         }
@@ -396,6 +406,7 @@ impl AppLayer {
                 a.parser = Parser::Dns(dns::State::new_udp(&limits.dns));
             }
             flow.app_proto = AppProto::Dns;
+            self.detected_now = true;
             self.stats.flows_dns_udp += 1;
         }
         let mut events = std::mem::take(&mut self.events);
@@ -412,6 +423,7 @@ impl AppLayer {
 
     fn note_detection(&mut self, flow: &mut Flow, detected: Option<AppProto>, proto: u8) {
         let Some(p) = detected else { return };
+        self.detected_now = true;
         flow.app_proto = p;
         match p {
             AppProto::Http => self.stats.flows_http += 1,
@@ -502,7 +514,7 @@ impl AppLayer {
                         dir,
                         0,
                         1,
-                        flow_input(flow, dir),
+                        flow_input(flow, dir, false),
                         None,
                     );
                     alerted |=
@@ -540,6 +552,7 @@ impl AppLayer {
         eve: &EveOptions,
     ) -> bool {
         self.last_events_len = 0;
+        self.detected_now = false;
         let i = flow.handle().index();
         if self.flows.get(i).is_none_or(|s| s.is_none()) {
             return false;
@@ -640,7 +653,7 @@ fn inspect_txs(
                 for dir in [Direction::ToServer, Direction::ToClient] {
                     let (b, n) = (before[dir.index()], now[dir.index()]);
                     if n > b {
-                        let fi = flow_input(flow, dir);
+                        let fi = flow_input(flow, dir, false);
                         det.inspect_tx(ctx.ts, TxRef::Http(tx), tx.id(), dir, b, n, fi, None);
                         alerted |= write_tx_alerts(det, flow, dir, ctx, batch, eve, &mut |w| {
                             tx.write_eve(w)
@@ -662,7 +675,7 @@ fn inspect_txs(
             for dir in [Direction::ToServer, Direction::ToClient] {
                 let (b, n) = (app.det_tls[dir.index()], now[dir.index()]);
                 if n > b {
-                    let fi = flow_input(flow, dir);
+                    let fi = flow_input(flow, dir, false);
                     det.inspect_tx(ctx.ts, TxRef::Tls(tx), 0, dir, b, n, fi, None);
                     alerted |= write_tx_alerts(det, flow, dir, ctx, batch, eve, &mut |w| {
                         w.u64("tx_id", 0);

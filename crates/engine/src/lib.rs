@@ -426,7 +426,7 @@ fn track(
         batch,
         eve,
         d,
-        Some((flow, dir, app.last_events())),
+        Some((flow, dir, app.last_events(), app.detected_now())),
         ctx,
     );
 }
@@ -437,7 +437,7 @@ fn inspect_packet(
     batch: &mut EventBatch,
     eve: &EveOptions,
     d: &Decoded<'_>,
-    flow: Option<(&mut Flow, Direction, &[&'static str])>,
+    flow: Option<(&mut Flow, Direction, &[&'static str], bool)>,
     ctx: PacketCtx,
 ) {
     let Some(det) = det else { return };
@@ -451,7 +451,7 @@ fn inspect_packet(
         _ => d.payload,
     };
     let (fi, events) = match &flow {
-        Some((f, dir, ev)) => (Some(alert::flow_input(f, *dir)), *ev),
+        Some((f, dir, ev, now)) => (Some(alert::flow_input(f, *dir, *now)), *ev),
         None => (None, &[][..]),
     };
     det.inspect_packet(&vedette_detect::PacketInput {
@@ -481,7 +481,7 @@ fn inspect_packet(
                 && (matches!(d.l4, L4::Tcp(_) | L4::Udp(_)) || d.fragment.is_some()),
         }
     });
-    let flow_ref = flow.as_ref().map(|(f, _, _)| &**f);
+    let flow_ref = flow.as_ref().map(|(f, _, _, _)| &**f);
     let actx = alert::AlertCtx {
         ts: ctx.ts,
         pcap_cnt: ctx.pcap_cnt,
@@ -491,7 +491,7 @@ fn inspect_packet(
     };
     let wrote = alert::write_alerts(batch, eve, det, &actx, &mut |_| {});
     if wrote {
-        if let Some((f, _, _)) = flow {
+        if let Some((f, _, _, _)) = flow {
             f.alerted = true;
         }
     }

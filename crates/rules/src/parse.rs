@@ -28,7 +28,14 @@ pub(crate) fn parse_rule(text: &str, location: Location) -> R<Rule> {
             "rule is longer than {MAX_RULE_BYTES} bytes"
         )));
     }
-    let text = text.trim();
+    // Callers normally join continuation lines; accept a rule that still contains them.
+    let joined;
+    let text = if text.contains('\n') {
+        joined = text.replace("\\\r\n", "").replace("\\\n", "");
+        joined.trim()
+    } else {
+        text.trim()
+    };
     let open = text
         .find('(')
         .ok_or_else(|| RuleError::syntax("no '(' opening the rule options"))?;
@@ -724,7 +731,14 @@ impl Builder {
             s.matches += 1;
             s.pending_transform = None;
         }
-        let buf = self.current_sel();
+        let mut buf = self.current_sel();
+        // Without a sticky buffer, a relative keyword continues the list of the previous item
+        // (e.g. `uricontent:"x"; isdataat:1,relative;` inspects the URI), as Suricata does.
+        if self.sticky.is_none() && check_is_relative(&check) {
+            if let Some(prev) = self.rule.items.last() {
+                buf = prev.buf.clone();
+            }
+        }
         let placed = self.sticky.is_some();
         Ok(self.push_item_in(buf, check, placed))
     }
@@ -2049,6 +2063,18 @@ fn stream_size(kw: &str, v: &str) -> R<Opt> {
     Ok(Opt::StreamSize { side, cmp })
 }
 
+/// Whether a check is placed relative to the previous match.
+fn check_is_relative(c: &Check) -> bool {
+    match c {
+        Check::ByteTest(b) => b.relative,
+        Check::ByteJump(b) => b.relative,
+        Check::ByteExtract(b) => b.relative,
+        Check::ByteMath(b) => b.relative,
+        Check::IsDataAt(b) => b.relative,
+        _ => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -2814,6 +2840,15 @@ mod tests {
         }
         // Keywords are case-insensitive, as in Suricata.
         assert!(rule("Content:\"a\"; NoCase; SID:1;").is_ok());
+    }
+
+    #[test]
+    fn embedded_continuations() {
+        let r = parse_rule(
+            "alert tcp any any -> any any (msg:\"a\"; \\\n content:\"b\"; \\\r\n sid:1;)",
+            Location::default(),
+        );
+        assert_eq!(r.map(|r| r.items.len()), Ok(1));
     }
 
     #[test]
