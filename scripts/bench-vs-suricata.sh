@@ -14,11 +14,14 @@
 #   VEDETTE_ARGS    extra arguments for `vedette analyze`
 #   SURICATA_CONF   Suricata config (default: /etc/suricata/suricata.yaml, default EVE logging)
 #   SURICATA_ARGS   extra Suricata arguments, e.g. "--set stream.reassembly.depth=0"
+#   RULES           rule file for both engines (default: none; e.g.
+#                   ../shared/data/rules/synthetic-large.rules for the 20k-rule benchmark)
 #
 # Commands timed (GNU time: wall, user+sys CPU, peak RSS):
 #   vedette analyze BIG --workers 1 --output-dir OUT -k none
 #   suricata -c CONF -r BIG -k none --runmode single -l OUT -S /dev/null
-# `-S /dev/null` loads no rules (Suricata warns "no rules were loaded" and runs on).
+# `-S /dev/null` loads no rules (Suricata warns "no rules were loaded" and runs on); with RULES
+# set, vedette gets `--rules RULES` and Suricata `-S RULES`.
 # Outputs of the last run of each engine stay in BENCH_DIR/out-{vedette,suricata}/.
 set -euo pipefail
 
@@ -32,6 +35,14 @@ REPEATS=${REPEATS:-3}
 SURICATA_CONF=${SURICATA_CONF:-/etc/suricata/suricata.yaml}
 read -r -a suricata_extra <<<"${SURICATA_ARGS:-}"
 read -r -a vedette_extra <<<"${VEDETTE_ARGS:-}"
+RULES=${RULES:-}
+suricata_rules=/dev/null
+if [[ -n $RULES ]]; then
+  [[ -f $RULES ]] || { echo "bench: error: RULES=$RULES not found" >&2; exit 1; }
+  RULES=$(cd "$(dirname "$RULES")" && pwd)/$(basename "$RULES")
+  suricata_rules=$RULES
+  vedette_extra+=(--rules "$RULES")
+fi
 
 die() { echo "bench: error: $*" >&2; exit 1; }
 say() { echo "bench: $*" >&2; }
@@ -166,7 +177,7 @@ if [[ $vedette != skip ]]; then
 fi
 measure suricata "$BENCH_DIR/out-suricata" \
   suricata -c "$SURICATA_CONF" -r "$BIG" -k none --runmode single -l "$BENCH_DIR/out-suricata" \
-  -S /dev/null "${suricata_extra[@]}"
+  -S "$suricata_rules" "${suricata_extra[@]}"
 
 # ---- (d) report -------------------------------------------------------------------------------
 echo

@@ -45,6 +45,32 @@ impl IpSet {
         }
     }
 
+    /// The addresses, when the set holds at most `max` of them (IP reputation lists).
+    pub fn few(&self, max: usize) -> Option<Vec<IpAddr>> {
+        if self.any {
+            return None;
+        }
+        let mut n: u128 = 0;
+        for (a, b) in &self.v4 {
+            n += u128::from(b - a) + 1;
+        }
+        for (a, b) in &self.v6 {
+            n = n.saturating_add((b - a).saturating_add(1));
+        }
+        if n > max as u128 {
+            return None;
+        }
+        let v4 = self
+            .v4
+            .iter()
+            .flat_map(|&(a, b)| (a..=b).map(|x| IpAddr::V4(x.into())));
+        let v6 = self
+            .v6
+            .iter()
+            .flat_map(|&(a, b)| (a..=b).map(|x| IpAddr::V6(x.into())));
+        Some(v4.chain(v6).collect())
+    }
+
     fn from_ranges(mut v4: Vec<(u32, u32)>, mut v6: Vec<(u128, u128)>) -> Self {
         normalise(&mut v4);
         normalise(&mut v6);
@@ -101,6 +127,18 @@ impl PortSet {
     /// Whether `p` is in the set.
     pub fn contains(&self, p: u16) -> bool {
         self.any || in_ranges(&self.ranges, p)
+    }
+
+    /// The ports, when there are at most `max` of them.
+    pub fn few(&self, max: usize) -> Option<Vec<u16>> {
+        let mut n = 0usize;
+        for (a, b) in &self.ranges {
+            n += usize::from(b - a) + 1;
+            if n > max {
+                return None;
+            }
+        }
+        Some(self.ranges.iter().flat_map(|&(a, b)| a..=b).collect())
     }
 
     fn from_ranges(mut ranges: Vec<(u16, u16)>) -> Self {

@@ -194,11 +194,107 @@ pub(crate) struct Group {
     pub always: Vec<u32>,
 }
 
+/// Packet rules without a pattern, split the way Suricata groups signatures (protocol, then
+/// destination port), so a packet only meets the few that can apply to it.
+#[derive(Default)]
+pub(crate) struct PacketAlways {
+    /// Any IP protocol.
+    pub any: Vec<u32>,
+    /// By protocol class (tcp, udp, icmp), rules without a short port list.
+    pub by_proto: [Vec<u32>; 3],
+    /// TCP and UDP rules with a short destination port list, by port.
+    pub by_port: [HashMap<u16, Vec<u32>>; 2],
+    /// Rules whose source is a short address list (IP reputation), by source address.
+    pub by_src: HashMap<std::net::IpAddr, Vec<u32>>,
+    /// Rules whose destination is a short address list, by destination address.
+    pub by_dst: HashMap<std::net::IpAddr, Vec<u32>>,
+}
+
+/// Most addresses for which a rule is indexed by address.
+const MAX_INDEXED_ADDRS: usize = 4096;
+
+/// Most destination ports for which a rule is indexed by port.
+const MAX_INDEXED_PORTS: usize = 64;
+
+impl PacketAlways {
+    fn add(&mut self, sig: &Sig, i: u32) {
+        if !sig.bidir {
+            if let Some(addrs) = sig.src.few(MAX_INDEXED_ADDRS) {
+                for a in addrs {
+                    self.by_src.entry(a).or_default().push(i);
+                }
+                return;
+            }
+            if let Some(addrs) = sig.dst.few(MAX_INDEXED_ADDRS) {
+                for a in addrs {
+                    self.by_dst.entry(a).or_default().push(i);
+                }
+                return;
+            }
+        }
+        let class = match sig.proto {
+            ProtoReq::Tcp => 0,
+            ProtoReq::Udp => 1,
+            ProtoReq::Icmp | ProtoReq::IcmpV4 | ProtoReq::IcmpV6 => 2,
+            ProtoReq::Any => {
+                self.any.push(i);
+                return;
+            }
+        };
+        if class < 2 && !sig.bidir {
+            if let (Some(ports), Some(map)) = (
+                sig.dport.few(MAX_INDEXED_PORTS),
+                self.by_port.get_mut(class),
+            ) {
+                for p in ports {
+                    map.entry(p).or_default().push(i);
+                }
+                return;
+            }
+        }
+        if let Some(v) = self.by_proto.get_mut(class) {
+            v.push(i);
+        }
+    }
+
+    /// Calls `f` with each rule that may apply to a packet of `proto` from `src` to `dst`,
+    /// `dport`.
+    pub fn each(
+        &self,
+        proto: u8,
+        src: std::net::IpAddr,
+        dst: std::net::IpAddr,
+        dport: u16,
+        f: &mut dyn FnMut(u32),
+    ) {
+        self.any.iter().for_each(|&i| f(i));
+        if let Some(v) = self.by_src.get(&src) {
+            v.iter().for_each(|&i| f(i));
+        }
+        if let Some(v) = self.by_dst.get(&dst) {
+            v.iter().for_each(|&i| f(i));
+        }
+        let class = match proto {
+            6 => 0,
+            17 => 1,
+            1 | 58 => 2,
+            _ => return,
+        };
+        if let Some(v) = self.by_proto.get(class) {
+            v.iter().for_each(|&i| f(i));
+        }
+        if let Some(v) = self.by_port.get(class).and_then(|m| m.get(&dport)) {
+            v.iter().for_each(|&i| f(i));
+        }
+    }
+}
+
 /// The compiled rule set, shared by all workers.
 pub struct Engine {
     pub(crate) sigs: Vec<Sig>,
     pub(crate) infos: Vec<SigInfo>,
     pub(crate) packet: Group,
+    pub(crate) packet_always: PacketAlways,
     /// Per (app, direction): transaction groups.
     pub(crate) tx: [[Group; 2]; 3],
     pub(crate) flowbits: usize,
@@ -404,9 +500,15 @@ impl Engine {
             infos.push(c.info);
         }
         let has_packet_rules = !packet_always.is_empty() || !packet.is_empty();
+        let mut always_index = PacketAlways::default();
+        for &i in &packet_always {
+            if let Some(sig) = sigs.get(i as usize) {
+                always_index.add(sig, i);
+            }
+        }
         let packet = Group {
             prefilters: packet.build(),
-            always: packet_always,
+            always: Vec::new(),
         };
         let tx = tx.map(|per_app| {
             per_app.map(|(b, always)| Group {
@@ -418,6 +520,7 @@ impl Engine {
             sigs,
             infos,
             packet,
+            packet_always: always_index,
             tx,
             flowbits: bits.map.len(),
             max_threshold_entries: cfg.max_threshold_entries,
@@ -807,13 +910,29 @@ fn pick_fast_pattern(items: &[ast::Item]) -> Option<(BufferSel, Vec<u8>)> {
         Check::Content(c) if !c.negated => Some((&it.buf, c)),
         _ => None,
     });
+    // Buffers whose values repeat across most traffic (methods, status codes, protocol
+    // strings) make poor prefilters: like Suricata's buffer priorities, any other buffer wins.
+    let weak = |b: Buffer| {
+        matches!(
+            b,
+            Buffer::HttpMethod | Buffer::HttpStatCode | Buffer::HttpProtocol | Buffer::HttpStatMsg
+        )
+    };
     let mut best: Option<(&BufferSel, &Content)> = None;
     for (sel, c) in contents {
         if c.fast_pattern.is_some() {
             best = Some((sel, c));
             break;
         }
-        if best.is_none_or(|(_, b)| c.pattern.len() > b.pattern.len()) {
+        let better = match best {
+            None => true,
+            Some((bsel, b)) => match (weak(bsel.buffer), weak(sel.buffer)) {
+                (true, false) => true,
+                (false, true) => false,
+                _ => c.pattern.len() > b.pattern.len(),
+            },
+        };
+        if better {
             best = Some((sel, c));
         }
     }

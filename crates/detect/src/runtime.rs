@@ -224,11 +224,12 @@ impl Detector {
                 pf.candidates(buf, &mut self.seen, &mut self.cand);
             }
         }
-        for &s in &group.always {
-            if self.seen.first_sig(s) {
-                self.cand.push(s);
+        let (seen, cand) = (&mut self.seen, &mut self.cand);
+        engine.packet_always.each(proto, src, dst, dport, &mut |s| {
+            if seen.first_sig(s) {
+                cand.push(s);
             }
-        }
+        });
         self.cand.sort_unstable();
         let cand = std::mem::take(&mut self.cand);
         for &i in &cand {

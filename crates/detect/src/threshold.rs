@@ -66,6 +66,8 @@ pub(crate) struct Subject {
 pub(crate) struct ThresholdState {
     table: HashMap<Key, Entry>,
     max_entries: usize,
+    /// by_flow entries held (flow ends only scan the table when there are some).
+    flow_entries: usize,
     /// Lookups that found the table full (the alert was let through).
     pub full: u64,
 }
@@ -98,6 +100,7 @@ impl ThresholdState {
         ThresholdState {
             table: HashMap::new(),
             max_entries,
+            flow_entries: 0,
             full: 0,
         }
     }
@@ -109,6 +112,9 @@ impl ThresholdState {
             return None;
         }
         let mut fresh = false;
+        if k.flow != 0 && !self.table.contains_key(&k) {
+            self.flow_entries += 1;
+        }
         let e = self.table.entry(k).or_insert_with(|| {
             fresh = true;
             Entry {
@@ -252,11 +258,12 @@ impl ThresholdState {
 
     /// Forgets the counters of a flow that ended.
     pub fn flow_ended(&mut self, flow: u64) {
-        if self.table.is_empty() {
+        if self.flow_entries == 0 || flow == 0 {
             return;
         }
-        // by_flow entries are rare; a full scan only when some exist would need an index.
-        self.table.retain(|k, _| k.flow != flow || k.flow == 0);
+        let before = self.table.len();
+        self.table.retain(|k, _| k.flow != flow);
+        self.flow_entries = self.flow_entries.saturating_sub(before - self.table.len());
     }
 }
 

@@ -13,6 +13,9 @@ use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+/// Rules of `vedette demo`, written for the traffic the demo generates.
+const DEMO_RULES: &str = include_str!("../../../config/demo.rules");
+
 /// Exit codes (documented in the README): 0 success (even when the capture had bad packets),
 /// 1 a fatal error (configuration, output files, no readable capture), 2 command-line misuse.
 const EXIT_FATAL: u8 = 1;
@@ -173,7 +176,6 @@ fn analyze(args: AnalyzeArgs) -> anyhow::Result<()> {
 
 fn demo(args: DemoArgs) -> anyhow::Result<()> {
     let cfg = load_config(&args.common)?;
-    let rules = rules::load(&cfg, &args.common.rules, args.common.quiet)?.map(|(e, _)| e);
     let dir = args
         .common
         .output_dir
@@ -189,6 +191,14 @@ fn demo(args: DemoArgs) -> anyhow::Result<()> {
         gen.packets,
         gen.bytes
     );
+    // The demo brings its own rules (written for the generated traffic) unless given others.
+    let mut rule_paths = args.common.rules.clone();
+    if rule_paths.is_empty() && cfg.detect.rules.is_empty() {
+        let p = dir.join("demo.rules");
+        std::fs::write(&p, DEMO_RULES).with_context(|| format!("cannot write {}", p.display()))?;
+        rule_paths.push(p);
+    }
+    let rules = rules::load(&cfg, &rule_paths, args.common.quiet)?.map(|(e, _)| e);
     let summary = analyze::run(analyze::AnalyzeOptions {
         inputs: vec![pcap],
         output_dir: dir,
