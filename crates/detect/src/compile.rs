@@ -966,13 +966,3 @@ fn app_event_name(name: &str) -> String {
     let ev = n.split_once('.').map(|(_, e)| e).unwrap_or(n);
     ev.to_ascii_uppercase()
 }
-
-/// Whether any compiled rule has this stage kind (for tests).
-#[cfg(test)]
-pub(crate) fn stage_of(e: &Engine, sid: u32) -> Option<Stage> {
-    e.infos
-        .iter()
-        .position(|i| i.sid == sid)
-        .and_then(|p| e.sigs.get(p))
-        .map(|s| s.stage)
-}

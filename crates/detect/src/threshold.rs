@@ -228,6 +228,7 @@ impl ThresholdState {
     }
 
     /// `rate_filter`: the action to record for this match.
+    #[allow(clippy::too_many_arguments)] // the fields of one threshold.config entry
     pub fn rate(
         &mut self,
         sig: u32,

@@ -396,7 +396,7 @@ fn byte_jump(b: &ByteJumpOp, buf: &[u8], st: &mut Scratch) -> bool {
         return false;
     };
     let mut val = Mask::apply(b.mask, val).wrapping_mul(b.multiplier);
-    if b.align && val % 4 != 0 {
+    if b.align && val & 3 != 0 {
         val = val.wrapping_add(4 - val % 4);
     }
     // Suricata adds post_offset in u64 and then treats the sum as signed.
@@ -428,7 +428,8 @@ fn byte_extract(b: &ByteExtractOp, buf: &[u8], st: &mut Scratch) -> bool {
         return false;
     };
     let mut val = Mask::apply(b.mask, val).wrapping_mul(b.multiplier);
-    if b.align != 0 && val % b.align != 0 {
+    // align is 2 or 4 (checked at compile time): a power of two.
+    if b.align != 0 && val & (b.align - 1) != 0 {
         val = val.wrapping_add(b.align - val % b.align);
     }
     st.cursor = pos + used;
