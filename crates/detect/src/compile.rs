@@ -626,10 +626,14 @@ fn compile_rule(
             (p, Some(a))
         }
     };
-    if let Some(AppName::Other(_) | AppName::Ssh) = header_app {
+    let unparsed = match header_app {
+        Some(AppName::Ssh) => Some("ssh".to_string()),
+        Some(AppName::Other(o)) => Some(format!("{o:?}").to_ascii_lowercase()),
+        _ => None,
+    };
+    if let Some(name) = unparsed {
         return Err(CompileError::Unsupported(format!(
-            "app-layer protocol {:?} is not parsed by vedette",
-            header_app
+            "app-layer protocol {name} is not parsed by vedette"
         )));
     }
     let src = sets.ip(&rule.src, &cfg.vars)?;

@@ -96,7 +96,11 @@ pub fn load_rule_files(sources: &[RuleSource], cfg: &DetectConfig) -> RulesLoad 
         let parsed = vedette_rules::parse_rules(bytes, name);
         rules.extend(parsed.rules);
         for (location, e) in parsed.errors {
-            parse_issues.push(parse_issue(location, e));
+            // Name the rule by its sid when the text shows one, so reports can be joined.
+            let sid = sid_at_line(bytes, location.line);
+            let mut issue = parse_issue(location, e);
+            issue.sid = sid;
+            parse_issues.push(issue);
         }
     }
     let parse_time = t0.elapsed();
@@ -126,5 +130,34 @@ fn parse_issue(location: Location, e: RuleError) -> LoadIssue {
         location,
         sid: None,
         error,
+    }
+}
+
+/// The `sid:` value written on 1-based line `line` of `text` (for rules that did not parse).
+fn sid_at_line(text: &[u8], line: u32) -> Option<u32> {
+    let l = text
+        .split(|b| *b == b'\n')
+        .nth(usize::try_from(line).ok()?.checked_sub(1)?)?;
+    let l = std::str::from_utf8(l).ok()?;
+    let at = l.find("sid:")?;
+    let digits: String = l
+        .get(at + 4..)?
+        .trim_start()
+        .chars()
+        .take_while(|c| c.is_ascii_digit())
+        .collect();
+    digits.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sid_at_line;
+
+    #[test]
+    fn sid_of_a_line() {
+        let t = b"# c\nalert ssh any any -> any any (ssh.proto; sid: 42; rev:1;)\n";
+        assert_eq!(sid_at_line(t, 2), Some(42));
+        assert_eq!(sid_at_line(t, 1), None);
+        assert_eq!(sid_at_line(t, 9), None);
     }
 }
