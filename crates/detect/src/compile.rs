@@ -293,7 +293,9 @@ impl PacketAlways {
 pub struct Engine {
     pub(crate) sigs: Vec<Sig>,
     pub(crate) infos: Vec<SigInfo>,
-    pub(crate) packet: Group,
+    /// Packet rules with a pattern: one prefilter per buffer.
+    pub(crate) packet: Vec<(BufferSel, Prefilter)>,
+    /// Packet rules without one.
     pub(crate) packet_always: PacketAlways,
     /// Per (app, direction): transaction groups.
     pub(crate) tx: [[Group; 2]; 3],
@@ -506,10 +508,7 @@ impl Engine {
                 always_index.add(sig, i);
             }
         }
-        let packet = Group {
-            prefilters: packet.build(),
-            always: Vec::new(),
-        };
+        let packet = packet.build();
         let tx = tx.map(|per_app| {
             per_app.map(|(b, always)| Group {
                 prefilters: b.build(),

@@ -9,7 +9,7 @@ use vedette_decode::{Decoded, Ip, L4};
 use vedette_rules::ast::{Action, AppName, FlagsMod, Target};
 use vedette_types::{AppProto, Direction, Timestamp};
 
-use crate::compile::{BitOp, Engine, Group, PktCheck, Sig, Stage, TxCheck};
+use crate::compile::{BitOp, Engine, PktCheck, Sig, Stage, TxCheck};
 use crate::inspect::{self, Scratch, TransformScratch};
 use crate::prefilter::Seen;
 use crate::threshold::{ConfigRule, Subject, ThresholdState};
@@ -85,9 +85,15 @@ struct FlowState {
     passed: bool,
 }
 
-/// Detection state of one worker.
+/// Detection state of one worker: the shared rules and this worker's mutable state, kept apart
+/// so an inspection borrows the rules without touching the shared reference count.
 pub struct Detector {
     engine: Arc<Engine>,
+    work: Work,
+}
+
+/// The mutable part of a worker's detection.
+struct Work {
     seen: Seen,
     cand: Vec<u32>,
     scratch: Scratch,
@@ -96,7 +102,7 @@ pub struct Detector {
     flows: Vec<Option<FlowState>>,
     thresholds: ThresholdState,
     /// Alerts of the last inspection, in order.
-    pub alerts: Vec<Alert>,
+    alerts: Vec<Alert>,
     stats: DetectStats,
 }
 
@@ -118,24 +124,30 @@ struct View<'a> {
 impl Detector {
     /// A detector for one worker.
     pub fn new(engine: Arc<Engine>) -> Self {
-        let max_pats = std::iter::once(&engine.packet)
-            .chain(engine.tx.iter().flatten())
-            .flat_map(|g| g.prefilters.iter().map(|(_, p)| p.patterns()))
+        let max_pats = engine
+            .tx
+            .iter()
+            .flatten()
+            .flat_map(|g| g.prefilters.iter())
+            .chain(engine.packet.iter())
+            .map(|(_, p)| p.patterns())
             .max()
             .unwrap_or(0);
         let n = engine.sigs.len();
         let max_entries = engine.max_threshold_entries;
         Detector {
             engine,
-            seen: Seen::new(n, max_pats),
-            cand: Vec::with_capacity(256),
-            scratch: Scratch::default(),
-            tscratch: TransformScratch::default(),
-            tmp: Vec::new(),
-            flows: Vec::new(),
-            thresholds: ThresholdState::new(max_entries),
-            alerts: Vec::new(),
-            stats: DetectStats::default(),
+            work: Work {
+                seen: Seen::new(n, max_pats),
+                cand: Vec::with_capacity(256),
+                scratch: Scratch::default(),
+                tscratch: TransformScratch::default(),
+                tmp: Vec::new(),
+                flows: Vec::new(),
+                thresholds: ThresholdState::new(max_entries),
+                alerts: Vec::new(),
+                stats: DetectStats::default(),
+            },
         }
     }
 
@@ -144,10 +156,15 @@ impl Detector {
         &self.engine
     }
 
+    /// Alerts of the last inspection, in order.
+    pub fn alerts(&self) -> &[Alert] {
+        &self.work.alerts
+    }
+
     /// Counters so far.
     pub fn stats(&self) -> DetectStats {
-        let mut s = self.stats;
-        s.threshold_table_full = self.thresholds.full;
+        let mut s = self.work.stats;
+        s.threshold_table_full = self.work.thresholds.full;
         s
     }
 
@@ -158,38 +175,20 @@ impl Detector {
 
     /// Forgets a flow's flowbits and counters.
     pub fn flow_ended(&mut self, slot: usize, id: u64) {
-        if let Some(s) = self.flows.get_mut(slot) {
+        let w = &mut self.work;
+        if let Some(s) = w.flows.get_mut(slot) {
             if s.as_ref().is_some_and(|f| f.id == id) {
                 *s = None;
             }
         }
-        self.thresholds.flow_ended(id);
+        w.thresholds.flow_ended(id);
     }
 
-    fn flow_state(&mut self, f: &FlowInput) -> Option<&mut FlowState> {
-        if self.flows.len() <= f.slot {
-            self.flows.resize_with(f.slot + 1, || None);
-        }
-        let s = self.flows.get_mut(f.slot)?;
-        if s.as_ref().is_none_or(|st| st.id != f.id) {
-            *s = Some(FlowState {
-                id: f.id,
-                ..FlowState::default()
-            });
-        }
-        s.as_mut()
-    }
-
-    fn flow_passed(&self, f: &Option<FlowInput>) -> bool {
-        f.as_ref().is_some_and(
-            |f| matches!(self.flows.get(f.slot), Some(Some(s)) if s.id == f.id && s.passed),
-        )
-    }
-
-    /// Inspects one packet with the packet rules; alerts land in `self.alerts` (cleared first).
+    /// Inspects one packet with the packet rules; alerts land in `w.alerts` (cleared first).
     pub fn inspect_packet(&mut self, p: &PacketInput<'_>) {
-        self.alerts.clear();
-        if !self.engine.has_packet_rules || self.flow_passed(&p.flow) {
+        let (engine, w) = (&*self.engine, &mut self.work);
+        w.alerts.clear();
+        if !engine.has_packet_rules || w.flow_passed(&p.flow) {
             return;
         }
         // Packets without a usable IP header only meet decoder-event rules.
@@ -214,24 +213,22 @@ impl Detector {
             dir: p.flow.map(|f| f.dir).unwrap_or(Direction::ToServer),
             app_events: p.app_events,
         };
-        let engine = self.engine.clone();
-        self.seen.next_inspection();
-        self.cand.clear();
-        let group: &Group = &engine.packet;
+        w.seen.next_inspection();
+        w.cand.clear();
         if !p.payload.is_empty() {
-            for (sel, pf) in &group.prefilters {
-                let buf = inspect::transform(&sel.transforms, p.payload, &mut self.tscratch);
-                pf.candidates(buf, &mut self.seen, &mut self.cand);
+            for (sel, pf) in &engine.packet {
+                let buf = inspect::transform(&sel.transforms, p.payload, &mut w.tscratch);
+                pf.candidates(buf, &mut w.seen, &mut w.cand);
             }
         }
-        let (seen, cand) = (&mut self.seen, &mut self.cand);
+        let (seen, cand) = (&mut w.seen, &mut w.cand);
         engine.packet_always.each(proto, src, dst, dport, &mut |s| {
             if seen.first_sig(s) {
                 cand.push(s);
             }
         });
-        self.cand.sort_unstable();
-        let cand = std::mem::take(&mut self.cand);
+        w.cand.sort_unstable();
+        let cand = std::mem::take(&mut w.cand);
         for &i in &cand {
             let Some(sig) = engine.sigs.get(i as usize) else {
                 continue;
@@ -239,20 +236,19 @@ impl Detector {
             if no_ip && !sig.decoder_event {
                 continue;
             }
-            self.stats.candidates += 1;
-            if !self.match_packet(sig, &view) {
+            w.stats.candidates += 1;
+            if !w.match_packet(engine, sig, &view) {
                 continue;
             }
-            if self.fire(&engine, i, sig, &view, None) {
+            if w.fire(engine, i, sig, &view, None) {
                 break;
             }
         }
-        self.cand = cand;
+        w.cand = cand;
     }
 
     /// Inspects transaction `tx` (id `tx_id`) in direction `dir` with the rules that become
-    /// complete between progress levels `from` (exclusive) and `to` (inclusive). `d` is the
-    /// packet that advanced it, when there is one.
+    /// complete between progress levels `from` (exclusive) and `to` (inclusive).
     #[allow(clippy::too_many_arguments)] // the facts of one inspection
     pub fn inspect_tx(
         &mut self,
@@ -263,10 +259,10 @@ impl Detector {
         from: u8,
         to: u8,
         flow: FlowInput,
-        d: Option<&Decoded<'_>>,
     ) {
-        self.alerts.clear();
-        if to <= from || self.flow_passed(&Some(flow)) {
+        let (engine, w) = (&*self.engine, &mut self.work);
+        w.alerts.clear();
+        if to <= from || w.flow_passed(&Some(flow)) {
             return;
         }
         let app = match tx {
@@ -274,7 +270,6 @@ impl Detector {
             TxRef::Dns(_) => TxApp::Dns,
             TxRef::Tls(_) => TxApp::Tls,
         };
-        let engine = self.engine.clone();
         let Some(group) = engine.tx.get(app.index()).and_then(|g| g.get(dir.index())) else {
             return;
         };
@@ -298,24 +293,23 @@ impl Detector {
             dir,
             app_events: &[],
         };
-        let _ = d;
-        self.seen.next_inspection();
-        self.cand.clear();
+        w.seen.next_inspection();
+        w.cand.clear();
         for (sel, pf) in &group.prefilters {
-            let (seen, cand, tscratch) = (&mut self.seen, &mut self.cand, &mut self.tscratch);
-            txbuf::for_each(tx, sel.buffer, dir, &mut self.tmp, &mut |b| {
+            let (seen, cand, tscratch) = (&mut w.seen, &mut w.cand, &mut w.tscratch);
+            txbuf::for_each(tx, sel.buffer, dir, &mut w.tmp, &mut |b| {
                 let buf = inspect::transform(&sel.transforms, b, tscratch);
                 pf.candidates(buf, seen, cand);
                 false
             });
         }
         for &s in &group.always {
-            if self.seen.first_sig(s) {
-                self.cand.push(s);
+            if w.seen.first_sig(s) {
+                w.cand.push(s);
             }
         }
-        self.cand.sort_unstable();
-        let cand = std::mem::take(&mut self.cand);
+        w.cand.sort_unstable();
+        let cand = std::mem::take(&mut w.cand);
         for &i in &cand {
             let Some(sig) = engine.sigs.get(i as usize) else {
                 continue;
@@ -326,15 +320,37 @@ impl Detector {
             if level <= from || level > to {
                 continue;
             }
-            self.stats.candidates += 1;
-            if !self.match_tx(sig, &view, tx) {
+            w.stats.candidates += 1;
+            if !w.match_tx(engine, sig, &view, tx) {
                 continue;
             }
-            if self.fire(&engine, i, sig, &view, Some(tx_id)) {
+            if w.fire(engine, i, sig, &view, Some(tx_id)) {
                 break;
             }
         }
-        self.cand = cand;
+        w.cand = cand;
+    }
+}
+
+impl Work {
+    fn flow_state(&mut self, f: &FlowInput) -> Option<&mut FlowState> {
+        if self.flows.len() <= f.slot {
+            self.flows.resize_with(f.slot + 1, || None);
+        }
+        let s = self.flows.get_mut(f.slot)?;
+        if s.as_ref().is_none_or(|st| st.id != f.id) {
+            *s = Some(FlowState {
+                id: f.id,
+                ..FlowState::default()
+            });
+        }
+        s.as_mut()
+    }
+
+    fn flow_passed(&self, f: &Option<FlowInput>) -> bool {
+        f.as_ref().is_some_and(
+            |f| matches!(self.flows.get(f.slot), Some(Some(s)) if s.id == f.id && s.passed),
+        )
     }
 
     /// Header, flow and packet checks shared by both stages.
@@ -381,7 +397,7 @@ impl Detector {
         true
     }
 
-    fn match_packet(&mut self, sig: &Sig, v: &View<'_>) -> bool {
+    fn match_packet(&mut self, engine: &Engine, sig: &Sig, v: &View<'_>) -> bool {
         if !self.match_header(sig, v) {
             return false;
         }
@@ -406,10 +422,10 @@ impl Detector {
                 return false;
             }
         }
-        self.bits_ok(sig, v)
+        self.bits_ok(engine, sig, v)
     }
 
-    fn match_tx(&mut self, sig: &Sig, v: &View<'_>, tx: TxRef<'_>) -> bool {
+    fn match_tx(&mut self, engine: &Engine, sig: &Sig, v: &View<'_>, tx: TxRef<'_>) -> bool {
         if !self.match_header(sig, v) {
             return false;
         }
@@ -442,10 +458,10 @@ impl Detector {
                 return false;
             }
         }
-        self.bits_ok(sig, v)
+        self.bits_ok(engine, sig, v)
     }
 
-    fn bits_ok(&mut self, sig: &Sig, v: &View<'_>) -> bool {
+    fn bits_ok(&mut self, engine: &Engine, sig: &Sig, v: &View<'_>) -> bool {
         if sig.bits.is_empty() {
             return true;
         }
@@ -453,7 +469,7 @@ impl Detector {
             // Flowbits need a flow: a rule that only sets them still matches.
             return sig.bits.iter().all(|b| !matches!(b, BitOp::IsSet(..)));
         };
-        let words = self.engine.flowbits.div_ceil(64);
+        let words = engine.flowbits.div_ceil(64);
         let Some(st) = self.flow_state(&flow) else {
             return false;
         };

@@ -105,28 +105,31 @@ impl ThresholdState {
         }
     }
 
+    /// The counter of `k` and whether it was just created; `None` (counted) when the table is
+    /// full and `k` is new.
     fn entry(&mut self, k: Key, now: Timestamp) -> Option<(&mut Entry, bool)> {
-        if !self.table.contains_key(&k) && self.table.len() >= self.max_entries {
-            // Drop expired-looking entries only when full: cheap in the common case.
-            self.full += 1;
-            return None;
-        }
-        let mut fresh = false;
-        if k.flow != 0 && !self.table.contains_key(&k) {
-            self.flow_entries += 1;
-        }
-        let e = self.table.entry(k).or_insert_with(|| {
-            fresh = true;
-            Entry {
-                start: now,
-                count: 0,
-                next: 0,
-                until: Timestamp(i64::MIN),
-                ports: [0; 8],
-                nports: 0,
+        let full = self.table.len() >= self.max_entries;
+        match self.table.entry(k) {
+            hashbrown::hash_map::Entry::Occupied(o) => Some((o.into_mut(), false)),
+            hashbrown::hash_map::Entry::Vacant(v) => {
+                if full {
+                    self.full += 1;
+                    return None;
+                }
+                if k.flow != 0 {
+                    self.flow_entries += 1;
+                }
+                let e = v.insert(Entry {
+                    start: now,
+                    count: 0,
+                    next: 0,
+                    until: Timestamp(i64::MIN),
+                    ports: [0; 8],
+                    nports: 0,
+                });
+                Some((e, true))
             }
-        });
-        Some((e, fresh))
+        }
     }
 
     /// `threshold` (or a config threshold): whether this match alerts.

@@ -3,7 +3,7 @@
 
 use vedette_detect::{Alert, Detector, FlowInput, SigInfo};
 use vedette_eve::{EventBatch, EventType, Header, HeaderTuple, JsonWriter};
-use vedette_flow::eve::{flow_community_id, has_ports};
+use vedette_flow::eve::{flow_community_id, has_ports, write_flow_counters};
 use vedette_flow::Flow;
 use vedette_types::{AppProto, Direction, Timestamp};
 
@@ -68,7 +68,7 @@ pub(crate) fn write_alerts(
 ) -> bool {
     let engine = det.engine();
     let mut any = false;
-    for a in &det.alerts {
+    for a in det.alerts() {
         let Some(info) = engine.info(a.sig) else {
             continue;
         };
@@ -133,11 +133,7 @@ fn write_one(
             },
         );
         w.object("flow");
-        w.u64("pkts_toserver", f.pkts_toserver);
-        w.u64("pkts_toclient", f.pkts_toclient);
-        w.u64("bytes_toserver", f.bytes_toserver);
-        w.u64("bytes_toclient", f.bytes_toclient);
-        w.timestamp("start", f.start);
+        write_flow_counters(&mut w, f);
         w.ip("src_ip", f.src_ip);
         w.ip("dest_ip", f.dst_ip);
         if has_ports(f.proto) {

@@ -515,7 +515,6 @@ impl AppLayer {
                         0,
                         1,
                         flow_input(flow, dir, false),
-                        None,
                     );
                     alerted |=
                         write_tx_alerts(det, flow, dir, ctx, batch, eve, &mut |w| tx.write_eve(w));
@@ -654,7 +653,7 @@ fn inspect_txs(
                     let (b, n) = (before[dir.index()], now[dir.index()]);
                     if n > b {
                         let fi = flow_input(flow, dir, false);
-                        det.inspect_tx(ctx.ts, TxRef::Http(tx), tx.id(), dir, b, n, fi, None);
+                        det.inspect_tx(ctx.ts, TxRef::Http(tx), tx.id(), dir, b, n, fi);
                         alerted |= write_tx_alerts(det, flow, dir, ctx, batch, eve, &mut |w| {
                             tx.write_eve(w)
                         });
@@ -676,7 +675,7 @@ fn inspect_txs(
                 let (b, n) = (app.det_tls[dir.index()], now[dir.index()]);
                 if n > b {
                     let fi = flow_input(flow, dir, false);
-                    det.inspect_tx(ctx.ts, TxRef::Tls(tx), 0, dir, b, n, fi, None);
+                    det.inspect_tx(ctx.ts, TxRef::Tls(tx), 0, dir, b, n, fi);
                     alerted |= write_tx_alerts(det, flow, dir, ctx, batch, eve, &mut |w| {
                         w.u64("tx_id", 0);
                         if eve.tls_extended {
@@ -704,7 +703,7 @@ fn write_tx_alerts(
     eve: &EveOptions,
     app: &mut dyn FnMut(&mut JsonWriter<'_>),
 ) -> bool {
-    if det.alerts.is_empty() {
+    if det.alerts().is_empty() {
         return false;
     }
     let actx = AlertCtx {

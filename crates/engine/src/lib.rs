@@ -461,26 +461,11 @@ fn inspect_packet(
         flow: fi,
         app_events: events,
     });
-    if det.alerts.is_empty() {
+    if det.alerts().is_empty() {
         return;
     }
-    let tuple = d.addrs().map(|(src, dst)| {
-        let proto = d.ip_proto().unwrap_or(0);
-        let (sp, dp) = match d.l4 {
-            L4::Tcp(_) | L4::Udp(_) => d.ports(),
-            _ => (0, 0),
-        };
-        HeaderTuple {
-            src_ip: src,
-            dst_ip: dst,
-            src_port: sp,
-            dst_port: dp,
-            proto,
-            // A fragment of a TCP/UDP datagram shows ports 0, as Suricata writes it.
-            has_ports: has_ports(proto)
-                && (matches!(d.l4, L4::Tcp(_) | L4::Udp(_)) || d.fragment.is_some()),
-        }
-    });
+    // A fragment of a TCP/UDP datagram shows ports 0, as Suricata writes it.
+    let tuple = packet_tuple(d, d.fragment.is_some());
     let flow_ref = flow.as_ref().map(|(f, _, _, _)| &**f);
     let actx = alert::AlertCtx {
         ts: ctx.ts,
@@ -552,16 +537,10 @@ fn facts_of(d: &Decoded<'_>, ts: Timestamp, len: u32) -> Option<PacketFacts> {
     Some(f)
 }
 
-fn write_anomaly(
-    batch: &mut EventBatch,
-    eve: &EveOptions,
-    d: &Decoded<'_>,
-    ev: DecodeEvent,
-    pkt: &Packet<'_>,
-    pcap_cnt: u64,
-) {
-    let mut w = batch.begin(EventType::Anomaly);
-    let tuple = d.addrs().map(|(src, dst)| {
+/// The EVE header tuple of a decoded packet (source = sender); ports are written for TCP and
+/// UDP, and with `fragment_ports` also (as 0) for a fragment that has no transport header.
+fn packet_tuple(d: &Decoded<'_>, fragment_ports: bool) -> Option<HeaderTuple> {
+    d.addrs().map(|(src, dst)| {
         let proto = d.ip_proto().unwrap_or(0);
         let (sp, dp) = match d.l4 {
             L4::Tcp(_) | L4::Udp(_) => d.ports(),
@@ -573,9 +552,22 @@ fn write_anomaly(
             src_port: sp,
             dst_port: dp,
             proto,
-            has_ports: has_ports(proto) && matches!(d.l4, L4::Tcp(_) | L4::Udp(_)),
+            has_ports: has_ports(proto)
+                && (matches!(d.l4, L4::Tcp(_) | L4::Udp(_)) || fragment_ports),
         }
-    });
+    })
+}
+
+fn write_anomaly(
+    batch: &mut EventBatch,
+    eve: &EveOptions,
+    d: &Decoded<'_>,
+    ev: DecodeEvent,
+    pkt: &Packet<'_>,
+    pcap_cnt: u64,
+) {
+    let mut w = batch.begin(EventType::Anomaly);
+    let tuple = packet_tuple(d, false);
     w.header(&Header {
         ts: pkt.ts,
         flow_id: None,

@@ -2,7 +2,7 @@
 
 use crate::community_id::community_id_v1;
 use crate::table::{EndReason, Flow};
-use vedette_eve::{EventBatch, EventType, Header, HeaderTuple};
+use vedette_eve::{EventBatch, EventType, Header, HeaderTuple, JsonWriter};
 use vedette_types::ip_proto;
 
 /// Whether a protocol's EVE records carry ports.
@@ -20,6 +20,16 @@ pub fn header_tuple(f: &Flow) -> HeaderTuple {
         proto: f.proto,
         has_ports: has_ports(f.proto),
     }
+}
+
+/// The counters and start time shared by the `flow` object of flow and alert records, written
+/// into the open object.
+pub fn write_flow_counters(w: &mut JsonWriter<'_>, f: &Flow) {
+    w.u64("pkts_toserver", f.pkts_toserver);
+    w.u64("pkts_toclient", f.pkts_toclient);
+    w.u64("bytes_toserver", f.bytes_toserver);
+    w.u64("bytes_toclient", f.bytes_toclient);
+    w.timestamp("start", f.start);
 }
 
 /// The Community ID of a flow (ICMP uses the client's first type/code).
@@ -66,11 +76,7 @@ pub fn write_flow_event(
         w.str("app_proto_orig", name);
     }
     w.object("flow");
-    w.u64("pkts_toserver", f.pkts_toserver);
-    w.u64("pkts_toclient", f.pkts_toclient);
-    w.u64("bytes_toserver", f.bytes_toserver);
-    w.u64("bytes_toclient", f.bytes_toclient);
-    w.timestamp("start", f.start);
+    write_flow_counters(&mut w, f);
     w.timestamp("end", f.last);
     w.i64("age", f.age_secs());
     w.str("state", f.state.name());

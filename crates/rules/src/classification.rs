@@ -2,7 +2,7 @@
 //! default priority.
 
 use crate::ast::Location;
-use crate::lexer::{preview, LogicalLines};
+use crate::lexer::{for_each_config_line, preview};
 
 /// One `config classification:` entry.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -150,34 +150,14 @@ pub fn builtin() -> Vec<Class> {
 pub fn parse(text: &str, file: &str) -> (Vec<Class>, Vec<(Location, String)>) {
     let mut classes: Vec<Class> = Vec::new();
     let mut errors = Vec::new();
-    for line in LogicalLines::new(text.as_bytes()) {
-        let loc = Location {
-            file: file.to_string(),
-            line: line.line,
-        };
-        let s = String::from_utf8_lossy(&line.text);
-        let s = s.trim();
-        if s.is_empty() || s.starts_with('#') {
-            continue;
+    for_each_config_line(text, file, &mut errors, |s| {
+        let c = parse_line(s)?;
+        if classes.iter().any(|k| k.name == c.name) {
+            return Err(format!("duplicate classification `{}` ignored", c.name));
         }
-        if line.too_long {
-            errors.push((loc, "line too long".to_string()));
-            continue;
-        }
-        match parse_line(s) {
-            Ok(c) => {
-                if classes.iter().any(|k| k.name == c.name) {
-                    errors.push((
-                        loc,
-                        format!("duplicate classification `{}` ignored", c.name),
-                    ));
-                } else {
-                    classes.push(c);
-                }
-            }
-            Err(e) => errors.push((loc, e)),
-        }
-    }
+        classes.push(c);
+        Ok(())
+    });
     (classes, errors)
 }
 

@@ -318,6 +318,35 @@ pub(crate) fn preview(v: &str) -> String {
     format!("{:?}...", v.get(..end).unwrap_or_default())
 }
 
+/// Walks a line-oriented config file (classification.config, threshold.config): skips blank
+/// and `#` lines, reports over-long lines into `errors`, and hands every other line, trimmed,
+/// to `f` with its location; what `f` returns as an error is reported at that location.
+pub(crate) fn for_each_config_line(
+    text: &str,
+    file: &str,
+    errors: &mut Vec<(crate::ast::Location, String)>,
+    mut f: impl FnMut(&str) -> Result<(), String>,
+) {
+    for line in LogicalLines::new(text.as_bytes()) {
+        let loc = crate::ast::Location {
+            file: file.to_string(),
+            line: line.line,
+        };
+        let s = String::from_utf8_lossy(&line.text);
+        let s = s.trim();
+        if s.is_empty() || s.starts_with('#') {
+            continue;
+        }
+        if line.too_long {
+            errors.push((loc, "line too long".to_string()));
+            continue;
+        }
+        if let Err(e) = f(s) {
+            errors.push((loc, e));
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

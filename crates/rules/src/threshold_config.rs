@@ -2,7 +2,7 @@
 //! A `gid` or `sid` of 0 means every rule, as in Suricata.
 
 use crate::ast::{Action, AddrSpec, Location, Threshold, Track};
-use crate::lexer::{preview, split_top, LogicalLines};
+use crate::lexer::{for_each_config_line, preview, split_top};
 use crate::parse::threshold_from_pairs;
 use crate::{parse_addr, RuleError};
 
@@ -61,25 +61,10 @@ pub enum Entry {
 pub fn parse(text: &str, file: &str) -> (Vec<Entry>, Vec<(Location, String)>) {
     let mut entries = Vec::new();
     let mut errors = Vec::new();
-    for line in LogicalLines::new(text.as_bytes()) {
-        let loc = Location {
-            file: file.to_string(),
-            line: line.line,
-        };
-        let s = String::from_utf8_lossy(&line.text);
-        let s = s.trim();
-        if s.is_empty() || s.starts_with('#') {
-            continue;
-        }
-        if line.too_long {
-            errors.push((loc, "line too long".to_string()));
-            continue;
-        }
-        match parse_line(s) {
-            Ok(e) => entries.push(e),
-            Err(e) => errors.push((loc, e)),
-        }
-    }
+    for_each_config_line(text, file, &mut errors, |s| {
+        entries.push(parse_line(s)?);
+        Ok(())
+    });
     (entries, errors)
 }
 

@@ -24,38 +24,46 @@ pub fn detect_config(cfg: &Config) -> anyhow::Result<DetectConfig> {
             .map_err(|e| anyhow::anyhow!("detect.port_groups.{k} = {v:?}: {e}"))?;
         vars.ports.insert(k.clone(), p);
     }
-    let classes = if d.classification_file.as_os_str().is_empty() {
-        vedette_rules::classification::builtin()
-    } else {
-        let f = &d.classification_file;
-        let text =
-            std::fs::read_to_string(f).with_context(|| format!("cannot read {}", f.display()))?;
-        let (classes, errors) =
-            vedette_rules::classification::parse(&text, &f.display().to_string());
-        for (loc, e) in errors {
-            tracing::warn!("{}:{}: {e}", loc.file, loc.line);
-        }
-        classes
-    };
-    let thresholds = if d.threshold_file.as_os_str().is_empty() {
-        Vec::new()
-    } else {
-        let f = &d.threshold_file;
-        let text =
-            std::fs::read_to_string(f).with_context(|| format!("cannot read {}", f.display()))?;
-        let (entries, errors) =
-            vedette_rules::threshold_config::parse(&text, &f.display().to_string());
-        for (loc, e) in errors {
-            tracing::warn!("{}:{}: {e}", loc.file, loc.line);
-        }
-        entries
-    };
+    let classes = read_config_file(&d.classification_file, vedette_rules::classification::parse)?
+        .unwrap_or_else(vedette_rules::classification::builtin);
+    let thresholds = read_config_file(&d.threshold_file, vedette_rules::threshold_config::parse)?
+        .unwrap_or_default();
     Ok(DetectConfig {
         vars,
         classes,
         thresholds,
         max_threshold_entries: d.max_threshold_entries as usize,
     })
+}
+
+/// The parser of a line-oriented config file: items, and bad lines with where and why.
+type ConfigParser<T> = fn(&str, &str) -> (Vec<T>, Vec<(vedette_rules::ast::Location, String)>);
+
+/// Reads and parses an optional config file (`""` means none); bad lines are logged with
+/// their location and skipped by `parse`.
+fn read_config_file<T>(f: &Path, parse: ConfigParser<T>) -> anyhow::Result<Option<Vec<T>>> {
+    if f.as_os_str().is_empty() {
+        return Ok(None);
+    }
+    let text =
+        std::fs::read_to_string(f).with_context(|| format!("cannot read {}", f.display()))?;
+    let (items, errors) = parse(&text, &f.display().to_string());
+    for (loc, e) in errors {
+        tracing::warn!("{}:{}: {e}", loc.file, loc.line);
+    }
+    Ok(Some(items))
+}
+
+/// Checks that every path exists, then reads, parses and compiles the rules.
+fn load_paths(cfg: &Config, paths: &[PathBuf]) -> anyhow::Result<RulesLoad> {
+    for p in paths {
+        if !p.exists() {
+            anyhow::bail!("rule file {} does not exist", p.display());
+        }
+    }
+    let dcfg = detect_config(cfg)?;
+    let sources: Vec<RuleSource> = paths.iter().cloned().map(RuleSource::Path).collect();
+    Ok(load_rule_files(&sources, &dcfg))
 }
 
 /// Loads the rules named on the command line and in the configuration; `None` when there are
@@ -70,14 +78,7 @@ pub fn load(
     if paths.is_empty() {
         return Ok(None);
     }
-    for p in &paths {
-        if !p.exists() {
-            anyhow::bail!("rule file {} does not exist", p.display());
-        }
-    }
-    let dcfg = detect_config(cfg)?;
-    let sources: Vec<RuleSource> = paths.into_iter().map(RuleSource::Path).collect();
-    let load = load_rule_files(&sources, &dcfg);
+    let load = load_paths(cfg, &paths)?;
     for (f, e) in &load.file_errors {
         tracing::warn!("{}: {e}", f.display());
     }
@@ -118,14 +119,7 @@ pub fn issue_line(i: &LoadIssue) -> String {
 /// `vedette rules check`: prints every skipped rule and warning, then the counts. Returns
 /// whether every rule loaded.
 pub fn check(cfg: &Config, files: &[PathBuf]) -> anyhow::Result<bool> {
-    for f in files {
-        if !Path::new(f).exists() {
-            anyhow::bail!("{} does not exist", f.display());
-        }
-    }
-    let dcfg = detect_config(cfg)?;
-    let sources: Vec<RuleSource> = files.iter().cloned().map(RuleSource::Path).collect();
-    let load = load_rule_files(&sources, &dcfg);
+    let load = load_paths(cfg, files)?;
     for (f, e) in &load.file_errors {
         println!("{}: error: {e}", f.display());
     }

@@ -9,7 +9,8 @@ use vedette_rules::ast::{ByteOp, MathOp};
 
 use super::bytes::extract;
 use super::compile::{
-    ByteExtractOp, ByteJumpOp, ByteMathOp, ByteTestOp, ContentOp, IsDataAtOp, Mask, Op, PcreOp, Val,
+    ByteExtractOp, ByteJumpOp, ByteMathOp, ByteTestOp, ContentOp, Form, IsDataAtOp, Mask, Op,
+    PcreOp, Val,
 };
 use super::{Program, Scratch, INSPECTION_RECURSION_LIMIT};
 
@@ -350,16 +351,28 @@ fn read_pos(
     Some(pos as usize)
 }
 
-fn byte_test(b: &ByteTestOp, buf: &[u8], st: &mut Scratch) -> bool {
+/// Reads the value of a byte_test/byte_extract/byte_math: (position, value, bytes used), or
+/// `None` when the buffer is empty or the read does not fit.
+fn read_value(
+    buf: &[u8],
+    relative: bool,
+    offset: i64,
+    nbytes: u8,
+    form: Form,
+    cursor: usize,
+) -> Option<(usize, u64, usize)> {
     if buf.is_empty() {
-        return false;
+        return None;
     }
+    let nbytes = usize::from(nbytes);
+    let pos = read_pos(relative, offset, nbytes, buf.len(), cursor)?;
+    let (val, used) = extract(buf, pos, nbytes, form)?;
+    Some((pos, val, used))
+}
+
+fn byte_test(b: &ByteTestOp, buf: &[u8], st: &mut Scratch) -> bool {
     let offset = val_i32(b.offset, st);
-    let nbytes = usize::from(b.nbytes);
-    let Some(pos) = read_pos(b.relative, offset, nbytes, buf.len(), st.cursor) else {
-        return false;
-    };
-    let Some((val, _)) = extract(buf, pos, nbytes, b.form) else {
+    let Some((_, val, _)) = read_value(buf, b.relative, offset, b.nbytes, b.form, st.cursor) else {
         return false;
     };
     let val = Mask::apply(b.mask, val);
@@ -417,14 +430,8 @@ fn byte_jump(b: &ByteJumpOp, buf: &[u8], st: &mut Scratch) -> bool {
 }
 
 fn byte_extract(b: &ByteExtractOp, buf: &[u8], st: &mut Scratch) -> bool {
-    if buf.is_empty() {
-        return false;
-    }
-    let nbytes = usize::from(b.nbytes);
-    let Some(pos) = read_pos(b.relative, b.offset, nbytes, buf.len(), st.cursor) else {
-        return false;
-    };
-    let Some((val, used)) = extract(buf, pos, nbytes, b.form) else {
+    let Some((pos, val, used)) = read_value(buf, b.relative, b.offset, b.nbytes, b.form, st.cursor)
+    else {
         return false;
     };
     let mut val = Mask::apply(b.mask, val).wrapping_mul(b.multiplier);
@@ -440,14 +447,8 @@ fn byte_extract(b: &ByteExtractOp, buf: &[u8], st: &mut Scratch) -> bool {
 }
 
 fn byte_math(b: &ByteMathOp, buf: &[u8], st: &mut Scratch) -> bool {
-    if buf.is_empty() {
-        return false;
-    }
-    let nbytes = usize::from(b.nbytes);
-    let Some(pos) = read_pos(b.relative, b.offset, nbytes, buf.len(), st.cursor) else {
-        return false;
-    };
-    let Some((val, used)) = extract(buf, pos, nbytes, b.form) else {
+    let Some((pos, val, used)) = read_value(buf, b.relative, b.offset, b.nbytes, b.form, st.cursor)
+    else {
         return false;
     };
     st.cursor = pos + used;
