@@ -787,12 +787,10 @@ fn compile_rule(
         }
         bufs.push(BufCheck { sel, prog, absent });
     }
-    if has_payload && tx_app_found.is_some() {
-        // Suricata can mix them (the payload is then the stream); not modelled here.
-        return Err(CompileError::Unsupported(
-            "payload (pkt_data) and app-layer buffers in one rule".into(),
-        ));
-    }
+    // A rule mixing payload content with app-layer buffers is a transaction rule whose payload
+    // part is matched against the packet that brings the transaction to inspection, as
+    // Suricata checks packet matches on a rule's first inspection of a transaction.
+    let mixed = has_payload && tx_app_found.is_some();
     let header_tx = header_app.and_then(tx_app);
     let stage = match tx_app_found {
         Some(app) => {
@@ -832,7 +830,7 @@ fn compile_rule(
         }
         None => Stage::Packet,
     };
-    let fast = pick_fast_pattern(&rule.items);
+    let fast = pick_fast_pattern(&rule.items, mixed);
     let decoder_event = pkt.iter().any(|c| matches!(c, PktCheck::DecodeEvent(_)));
     let (category, severity) = match &rule.classtype {
         Some(ct) => match classes.get(ct.to_ascii_lowercase().as_str()) {
@@ -908,9 +906,13 @@ fn compile_rule(
 
 /// The prefilter pattern: the content marked `fast_pattern`, else the longest positive content
 /// (first on ties), as Suricata picks it.
-fn pick_fast_pattern(items: &[ast::Item]) -> Option<(BufferSel, Vec<u8>)> {
+/// The rule's prefilter pattern. `tx_only`: a mixed rule is prefiltered on its transaction
+/// buffers, since the transaction prefilters never see the packet payload.
+fn pick_fast_pattern(items: &[ast::Item], tx_only: bool) -> Option<(BufferSel, Vec<u8>)> {
     let contents = items.iter().filter_map(|it| match &it.check {
-        Check::Content(c) if !c.negated => Some((&it.buf, c)),
+        Check::Content(c) if !c.negated && !(tx_only && it.buf.buffer == Buffer::Payload) => {
+            Some((&it.buf, c))
+        }
         _ => None,
     });
     // Buffers whose values repeat across most traffic (methods, status codes, protocol

@@ -6,7 +6,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use vedette_decode::{Decoded, Ip, L4};
-use vedette_rules::ast::{Action, AppName, FlagsMod, Target};
+use vedette_rules::ast::{Action, AppName, Buffer, FlagsMod, Target};
 use vedette_types::{AppProto, Direction, Timestamp};
 
 use crate::compile::{BitOp, Engine, PktCheck, Sig, Stage, TxCheck};
@@ -248,7 +248,9 @@ impl Detector {
     }
 
     /// Inspects transaction `tx` (id `tx_id`) in direction `dir` with the rules that become
-    /// complete between progress levels `from` (exclusive) and `to` (inclusive).
+    /// complete between progress levels `from` (exclusive) and `to` (inclusive). `payload` is
+    /// the transport payload of the packet that brought the inspection when it travels in
+    /// `dir` (else empty): the payload part of rules that mix it with transaction buffers.
     #[allow(clippy::too_many_arguments)] // the facts of one inspection
     pub fn inspect_tx(
         &mut self,
@@ -259,6 +261,7 @@ impl Detector {
         from: u8,
         to: u8,
         flow: FlowInput,
+        payload: &[u8],
     ) {
         let (engine, w) = (&*self.engine, &mut self.work);
         w.alerts.clear();
@@ -288,7 +291,7 @@ impl Detector {
             dport: dst.1,
             proto: flow.proto,
             d: None,
-            payload: &[],
+            payload,
             flow: Some(flow),
             dir,
             app_events: &[],
@@ -441,6 +444,17 @@ impl Work {
             return false;
         }
         for b in &sig.bufs {
+            if b.sel.buffer == Buffer::Payload {
+                // The packet part of a mixed rule.
+                if v.payload.is_empty() || b.absent == Some(false) {
+                    return false;
+                }
+                let buf = inspect::transform(&b.sel.transforms, v.payload, &mut self.tscratch);
+                if !b.prog.matches(buf, &mut self.scratch) {
+                    return false;
+                }
+                continue;
+            }
             let (prog, tscratch, scratch) = (&b.prog, &mut self.tscratch, &mut self.scratch);
             let mut found = false;
             let exists = txbuf::for_each(tx, b.sel.buffer, v.dir, &mut self.tmp, &mut |data| {

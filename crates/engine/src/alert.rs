@@ -37,13 +37,7 @@ pub(crate) fn oriented_tuple(flow: &Flow, dir: Direction) -> HeaderTuple {
 
 /// What detection needs to know about a flow for one packet in direction `dir`.
 pub(crate) fn flow_input(flow: &Flow, dir: Direction, app_detected_now: bool) -> FlowInput {
-    let established = match &flow.tcp {
-        Some(t) => !matches!(
-            t.state,
-            vedette_flow::TcpState::SynSent | vedette_flow::TcpState::SynRecv
-        ),
-        None => flow.state == vedette_flow::FlowState::Established,
-    };
+    let established = flow.pkt_established;
     FlowInput {
         slot: flow.handle().index(),
         id: flow.id,

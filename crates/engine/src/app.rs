@@ -118,9 +118,36 @@ impl AppFlow {
 
 /// Where the current packet is, for logging what it completes.
 #[derive(Clone, Copy)]
-pub(crate) struct PacketCtx {
+pub(crate) struct PacketCtx<'a> {
     pub ts: Timestamp,
     pub pcap_cnt: Option<u64>,
+    /// The packet's transport payload and direction, once its flow is known (for rules that
+    /// mix payload content with transaction buffers).
+    pub payload: &'a [u8],
+    pub dir: Option<Direction>,
+}
+
+impl PacketCtx<'static> {
+    /// A packet whose payload does not take part in transaction inspection.
+    pub fn at(ts: Timestamp, pcap_cnt: Option<u64>) -> Self {
+        PacketCtx {
+            ts,
+            pcap_cnt,
+            payload: &[],
+            dir: None,
+        }
+    }
+}
+
+impl<'a> PacketCtx<'a> {
+    /// The payload seen by inspections of direction `dir`.
+    fn payload_for(&self, dir: Direction) -> &'a [u8] {
+        if self.dir == Some(dir) {
+            self.payload
+        } else {
+            &[]
+        }
+    }
 }
 
 /// TCP facts of the current packet.
@@ -196,13 +223,18 @@ impl AppLayer {
         flow: &mut Flow,
         dir: Direction,
         tcp: TcpCtx<'_>,
-        ctx: PacketCtx,
+        ctx: PacketCtx<'_>,
         mut det: Option<&mut Detector>,
         batch: &mut EventBatch,
         eve: &EveOptions,
     ) {
         self.last_events_len = 0;
         self.detected_now = false;
+        let ctx = PacketCtx {
+            payload: tcp.payload,
+            dir: Some(dir),
+            ..ctx
+        };
         const FIN: u8 = 0x01;
         const SYN: u8 = 0x02;
         const ACK: u8 = 0x10;
@@ -280,7 +312,7 @@ impl AppLayer {
     fn follow_tunnel(
         &mut self,
         flow: &mut Flow,
-        ctx: PacketCtx,
+        ctx: PacketCtx<'_>,
         mut det: Option<&mut Detector>,
         batch: &mut EventBatch,
         eve: &EveOptions,
@@ -359,13 +391,18 @@ impl AppLayer {
         flow: &mut Flow,
         dir: Direction,
         payload: &[u8],
-        ctx: PacketCtx,
+        ctx: PacketCtx<'_>,
         det: Option<&mut Detector>,
         batch: &mut EventBatch,
         eve: &EveOptions,
     ) {
         self.last_events_len = 0;
         self.detected_now = false;
+        let ctx = PacketCtx {
+            payload,
+            dir: Some(dir),
+            ..ctx
+        };
         if payload.is_empty() {
             return;
         }
@@ -441,7 +478,7 @@ impl AppLayer {
     fn log(
         &mut self,
         flow: &Flow,
-        ctx: PacketCtx,
+        ctx: PacketCtx<'_>,
         at_end: bool,
         mut det: Option<&mut Detector>,
         batch: &mut EventBatch,
@@ -515,6 +552,7 @@ impl AppLayer {
                         0,
                         1,
                         flow_input(flow, dir, false),
+                        ctx.payload_for(dir),
                     );
                     alerted |=
                         write_tx_alerts(det, flow, dir, ctx, batch, eve, &mut |w| tx.write_eve(w));
@@ -601,10 +639,7 @@ impl AppLayer {
             }
         }
         self.events = events;
-        let ctx = PacketCtx {
-            ts: flow.last,
-            pcap_cnt: None,
-        };
+        let ctx = PacketCtx::at(flow.last, None);
         let alerted = self.log(flow, ctx, true, det, batch, eve);
         if let Some(slot) = self.flows.get_mut(i) {
             if let Some(mut b) = slot.take() {
@@ -623,7 +658,7 @@ impl AppLayer {
 fn inspect_txs(
     app: &mut AppFlow,
     flow: &Flow,
-    ctx: PacketCtx,
+    ctx: PacketCtx<'_>,
     at_end: bool,
     det: &mut Detector,
     batch: &mut EventBatch,
@@ -653,7 +688,16 @@ fn inspect_txs(
                     let (b, n) = (before[dir.index()], now[dir.index()]);
                     if n > b {
                         let fi = flow_input(flow, dir, false);
-                        det.inspect_tx(ctx.ts, TxRef::Http(tx), tx.id(), dir, b, n, fi);
+                        det.inspect_tx(
+                            ctx.ts,
+                            TxRef::Http(tx),
+                            tx.id(),
+                            dir,
+                            b,
+                            n,
+                            fi,
+                            ctx.payload_for(dir),
+                        );
                         alerted |= write_tx_alerts(det, flow, dir, ctx, batch, eve, &mut |w| {
                             tx.write_eve(w)
                         });
@@ -675,7 +719,16 @@ fn inspect_txs(
                 let (b, n) = (app.det_tls[dir.index()], now[dir.index()]);
                 if n > b {
                     let fi = flow_input(flow, dir, false);
-                    det.inspect_tx(ctx.ts, TxRef::Tls(tx), 0, dir, b, n, fi);
+                    det.inspect_tx(
+                        ctx.ts,
+                        TxRef::Tls(tx),
+                        0,
+                        dir,
+                        b,
+                        n,
+                        fi,
+                        ctx.payload_for(dir),
+                    );
                     alerted |= write_tx_alerts(det, flow, dir, ctx, batch, eve, &mut |w| {
                         w.u64("tx_id", 0);
                         if eve.tls_extended {
@@ -698,7 +751,7 @@ fn write_tx_alerts(
     det: &Detector,
     flow: &Flow,
     dir: Direction,
-    ctx: PacketCtx,
+    ctx: PacketCtx<'_>,
     batch: &mut EventBatch,
     eve: &EveOptions,
     app: &mut dyn FnMut(&mut JsonWriter<'_>),
@@ -718,7 +771,12 @@ fn write_tx_alerts(
 
 /// The common header of an event that belongs to a flow; with Community ID enabled it is added
 /// to every such event, as Suricata does, so events of one flow can be joined across tools.
-pub(crate) fn app_header(w: &mut JsonWriter<'_>, flow: &Flow, ctx: PacketCtx, eve: &EveOptions) {
+pub(crate) fn app_header(
+    w: &mut JsonWriter<'_>,
+    flow: &Flow,
+    ctx: PacketCtx<'_>,
+    eve: &EveOptions,
+) {
     w.header(&Header {
         ts: ctx.ts,
         flow_id: Some(flow.id),

@@ -230,20 +230,14 @@ impl Worker {
         if d.invalid {
             self.stats.invalid += 1;
             // Decoder-event rules still see the packet.
-            let ctx = PacketCtx {
-                ts: pkt.ts,
-                pcap_cnt: Some(pcap_cnt),
-            };
+            let ctx = PacketCtx::at(pkt.ts, Some(pcap_cnt));
             inspect_packet(&mut self.detect, &mut self.batch, &self.eve, &d, None, ctx);
             return;
         }
         if d.fragment.is_some() {
             // Each fragment is a packet for header rules (fragbits, ttl...); the datagram it
             // completes is inspected again with its flow.
-            let ctx = PacketCtx {
-                ts: pkt.ts,
-                pcap_cnt: Some(pcap_cnt),
-            };
+            let ctx = PacketCtx::at(pkt.ts, Some(pcap_cnt));
             inspect_packet(&mut self.detect, &mut self.batch, &self.eve, &d, None, ctx);
             let mut ev = Events::default();
             let (defrag, flows, app, batch, eve, app_on, det) = (
@@ -260,10 +254,7 @@ impl Worker {
                 let r = decode_ip(datagram, &d, &self.decode_cfg);
                 // Counted with the link header of the completing fragment, as Suricata does.
                 let len = (datagram.len() + d.ip_offset) as u32;
-                let ctx = PacketCtx {
-                    ts: pkt.ts,
-                    pcap_cnt: Some(pcap_cnt),
-                };
+                let ctx = PacketCtx::at(pkt.ts, Some(pcap_cnt));
                 track(flows, app, det, app_on, batch, &eve, &r, len, ctx);
                 self.stats.reassembled_l4 += 1;
                 let events = r.events;
@@ -274,10 +265,7 @@ impl Worker {
             }
             return;
         }
-        let ctx = PacketCtx {
-            ts: pkt.ts,
-            pcap_cnt: Some(pcap_cnt),
-        };
+        let ctx = PacketCtx::at(pkt.ts, Some(pcap_cnt));
         track(
             &mut self.flows,
             &mut self.app,
@@ -392,7 +380,7 @@ fn track(
     eve: &EveOptions,
     d: &Decoded<'_>,
     len: u32,
-    ctx: PacketCtx,
+    ctx: PacketCtx<'_>,
 ) {
     let Some(facts) = facts_of(d, ctx.ts, len) else {
         inspect_packet(det, batch, eve, d, None, ctx);
@@ -438,7 +426,7 @@ fn inspect_packet(
     eve: &EveOptions,
     d: &Decoded<'_>,
     flow: Option<(&mut Flow, Direction, &[&'static str], bool)>,
-    ctx: PacketCtx,
+    ctx: PacketCtx<'_>,
 ) {
     let Some(det) = det else { return };
     if !det.has_packet_rules() {

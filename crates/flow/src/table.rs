@@ -182,6 +182,10 @@ pub struct Flow {
     pub app_proto_orig: AppProto,
     /// An alert was raised on this flow.
     pub alerted: bool,
+    /// Whether the current packet belongs to an established flow, as Suricata's
+    /// `flow:established` sees it: for TCP the session state before this packet (the ACK
+    /// completing the handshake is not yet established), otherwise both directions seen.
+    pub pkt_established: bool,
     key: FlowKey,
     client_is_lo: bool,
     slot: u32,
@@ -628,6 +632,7 @@ impl FlowTable {
             app_proto: AppProto::Unknown,
             app_proto_orig: AppProto::Unknown,
             alerted: false,
+            pkt_established: false,
             key,
             client_is_lo: src_is_lo != swap,
             slot: 0,
@@ -681,6 +686,10 @@ impl FlowTable {
             return;
         };
         count_packet(flow, p, dir);
+        flow.pkt_established = match &flow.tcp {
+            Some(t) => !t.state.is_new(),
+            None => flow.proto != ip_proto::TCP && flow.pkts_toserver > 0 && flow.pkts_toclient > 0,
+        };
         if let (Some(seg), Some(sess)) = (p.tcp, flow.tcp.as_mut()) {
             if !p.bad_checksum {
                 sess.update(dir, &seg);

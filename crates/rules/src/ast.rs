@@ -503,6 +503,8 @@ pub enum ByteOp {
 pub struct ByteTest {
     /// 1..=8 bytes binary, 0..=23 as string (0: every digit from the offset on, as Suricata).
     pub nbytes: u8,
+    /// The byte count comes from this byte_extract/byte_math variable (`nbytes` is then 0).
+    pub nbytes_var: Option<String>,
     /// Operator.
     pub op: ByteOp,
     /// `!op`
@@ -527,6 +529,8 @@ pub struct ByteTest {
 pub struct ByteJump {
     /// Bytes to read: 1..=8 binary, 0..=23 as string (0: every digit from the offset on).
     pub nbytes: u8,
+    /// The byte count comes from this byte_extract/byte_math variable (`nbytes` is then 0).
+    pub nbytes_var: Option<String>,
     /// Offset.
     pub offset: Num,
     /// `relative`

@@ -581,10 +581,11 @@ impl ByteOpts {
         Ok(true)
     }
 
-    fn check_nbytes(&self, kw: &str, n: u8) -> R<()> {
+    /// `var`: the count comes from a variable, checked when the rule runs.
+    fn check_nbytes(&self, kw: &str, n: u8, var: bool) -> R<()> {
         let max = if self.string.is_some() { 23 } else { 8 };
         // 0 with `string`: Suricata converts every digit from the offset on.
-        if (n == 0 && self.string.is_none()) || n > max {
+        if !var && ((n == 0 && self.string.is_none()) || n > max) {
             return Err(invalid(
                 kw,
                 format!("number of bytes must be 1 to {max}, got {n}"),
@@ -613,11 +614,24 @@ fn bitmask(kw: &str, s: &str) -> R<u64> {
 
 fn nbytes_of(kw: &str, s: &str) -> R<u8> {
     if !s.bytes().next().is_some_and(|b| b.is_ascii_digit()) {
-        // Suricata 7 accepts a variable here; our AST carries a literal.
         return Err(unsupported(&format!("{kw} (variable byte count)")));
     }
     let v = uint(s).map_err(|r| invalid(kw, r))?;
     u8::try_from(v).map_err(|_| invalid(kw, format!("byte count {v} too large")))
+}
+
+/// The byte count of byte_test/byte_jump: a literal, or (Suricata 7) a variable name.
+fn nbytes_or_var(kw: &str, s: &str) -> R<(u8, Option<String>)> {
+    if s.bytes()
+        .next()
+        .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+    {
+        if !s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+            return Err(invalid(kw, format!("bad variable name {}", preview(s))));
+        }
+        return Ok((0, Some(s.to_string())));
+    }
+    Ok((nbytes_of(kw, s)?, None))
 }
 
 fn multiplier_of(kw: &str, s: &str) -> R<u32> {
@@ -1435,7 +1449,7 @@ impl Builder {
                 "expected `nbytes, op, value, offset[, options]`",
             ));
         };
-        let nbytes = nbytes_of(kw, n)?;
+        let (nbytes, nbytes_var) = nbytes_or_var(kw, n)?;
         let (negated, op) = match op.strip_prefix('!') {
             Some(o) => (true, o.trim()),
             None => (false, *op),
@@ -1460,9 +1474,10 @@ impl Builder {
                 return Err(invalid(kw, format!("unknown option {}", preview(w))));
             }
         }
-        o.check_nbytes(kw, nbytes)?;
+        o.check_nbytes(kw, nbytes, nbytes_var.is_some())?;
         Ok(ByteTest {
             nbytes,
+            nbytes_var,
             op,
             negated,
             value,
@@ -1479,11 +1494,12 @@ impl Builder {
         let [n, offset, rest @ ..] = a.as_slice() else {
             return Err(invalid(kw, "expected `nbytes, offset[, options]`"));
         };
-        let nbytes = nbytes_of(kw, n)?;
+        let (nbytes, nbytes_var) = nbytes_or_var(kw, n)?;
         let offset = self.num(kw, offset, -65535, 65535)?;
         let mut o = ByteOpts::default();
         let mut j = ByteJump {
             nbytes,
+            nbytes_var,
             offset,
             relative: false,
             multiplier: 1,
@@ -1521,7 +1537,7 @@ impl Builder {
         if j.from_beginning && j.from_end {
             return Err(invalid(kw, "from_beginning and from_end together"));
         }
-        o.check_nbytes(kw, nbytes)?;
+        o.check_nbytes(kw, nbytes, j.nbytes_var.is_some())?;
         j.relative = o.relative;
         j.endian = o.endian.unwrap_or_default();
         j.string = o.string;
@@ -1563,7 +1579,7 @@ impl Builder {
                 return Err(invalid(kw, format!("unknown option {}", preview(w))));
             }
         }
-        o.check_nbytes(kw, nbytes)?;
+        o.check_nbytes(kw, nbytes, false)?;
         let name = self.define_var(kw, name)?;
         Ok(ByteExtract {
             nbytes,
@@ -2506,6 +2522,12 @@ mod tests {
         is_invalid("byte_test:1,=,nosuch,0; sid:1;", "byte_test");
         is_invalid("byte_test:1,=,1,0,hex; sid:1;", "byte_test");
         is_invalid("byte_test:1,=,1,0,big,little; sid:1;", "byte_test");
+        let r = ok("byte_extract:1,0,n; byte_jump:n,0,relative; byte_test:n,=,1,0; sid:1;");
+        assert!(matches!(&r.items[1].check,
+            Check::ByteJump(j) if j.nbytes_var.as_deref() == Some("n") && j.nbytes == 0));
+        assert!(matches!(&r.items[2].check,
+            Check::ByteTest(t) if t.nbytes_var.as_deref() == Some("n")));
+        is_invalid("byte_jump:n-1,0; sid:1;", "byte_jump");
         is_invalid("byte_jump:4,0,from_beginning,from_end; sid:1;", "byte_jump");
         is_invalid("byte_jump:4,0,multiplier 0; sid:1;", "byte_jump");
         is_invalid("byte_extract:2,0,1bad; sid:1;", "byte_extract");
@@ -2525,10 +2547,8 @@ mod tests {
         is_invalid("isdataat:-1; sid:1;", "isdataat");
         is_invalid("isdataat:1,foo; sid:1;", "isdataat");
         is_invalid("isdataat:v; sid:1;", "isdataat");
-        assert!(matches!(
-            err("byte_test:v,=,1,0; sid:1;"),
-            RuleError::Unsupported { .. }
-        ));
+        // A variable byte count parses; whether `v` exists is checked when compiling.
+        assert!(ok("byte_test:v,=,1,0; sid:1;").items.len() == 1);
     }
 
     #[test]

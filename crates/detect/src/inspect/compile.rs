@@ -125,7 +125,7 @@ pub(super) struct PcreOp {
 
 #[derive(Debug)]
 pub(super) struct ByteTestOp {
-    pub nbytes: u8,
+    pub nbytes: Val,
     pub form: Form,
     pub op: ast::ByteOp,
     pub negated: bool,
@@ -137,7 +137,7 @@ pub(super) struct ByteTestOp {
 
 #[derive(Debug)]
 pub(super) struct ByteJumpOp {
-    pub nbytes: u8,
+    pub nbytes: Val,
     pub form: Form,
     pub offset: Val,
     pub relative: bool,
@@ -270,7 +270,27 @@ fn check_nbytes(keyword: &'static str, nbytes: u8, min: u8, max: u8) -> Result<(
 
 /// Suricata's limits on string extraction lengths: 23 characters for any base in byte_test and
 /// byte_jump (the longest octal string that fits u64); byte_extract is stricter per base.
-fn string_max(f: Form, extract: bool) -> u8 {
+/// The byte count of byte_test/byte_jump: a checked literal or a variable slot (checked when
+/// read: a count outside `min..=max` makes the keyword fail).
+fn nbytes_val(
+    vars: &Vars,
+    keyword: &'static str,
+    nbytes: u8,
+    var: &Option<String>,
+    min: u8,
+    f: Form,
+) -> Result<Val, CompileError> {
+    match var {
+        Some(name) => vars.resolve(&ast::Num::Var(name.clone())),
+        None => {
+            check_nbytes(keyword, nbytes, min, string_max(f, false))?;
+            Ok(Val::Lit(i64::from(nbytes)))
+        }
+    }
+}
+
+/// Largest byte count of a read in form `f`.
+pub(super) fn string_max(f: Form, extract: bool) -> u8 {
     match (f, extract) {
         (Form::Binary(_), _) => 8,
         (Form::String(_), false) => 23,
@@ -383,9 +403,8 @@ fn compile_one(check: &Check, vars: &mut Vars) -> Result<(Op, Rel), CompileError
             let f = form("byte_test", b.endian, b.string)?;
             // String form accepts 0: every digit from the offset on (Suricata's unbounded read).
             let min = u8::from(matches!(f, Form::Binary(_)));
-            check_nbytes("byte_test", b.nbytes, min, string_max(f, false))?;
             let op = ByteTestOp {
-                nbytes: b.nbytes,
+                nbytes: nbytes_val(&vars, "byte_test", b.nbytes, &b.nbytes_var, min, f)?,
                 form: f,
                 op: b.op,
                 negated: b.negated,
@@ -399,9 +418,8 @@ fn compile_one(check: &Check, vars: &mut Vars) -> Result<(Op, Rel), CompileError
         Check::ByteJump(b) => {
             let f = form("byte_jump", b.endian, b.string)?;
             // Suricata accepts nbytes 0: a jump by 0 (binary) or by an unbounded number string.
-            check_nbytes("byte_jump", b.nbytes, 0, string_max(f, false))?;
             let op = ByteJumpOp {
-                nbytes: b.nbytes,
+                nbytes: nbytes_val(&vars, "byte_jump", b.nbytes, &b.nbytes_var, 0, f)?,
                 form: f,
                 offset: vars.resolve(&b.offset)?,
                 relative: b.relative,

@@ -9,8 +9,8 @@ use vedette_rules::ast::{ByteOp, MathOp};
 
 use super::bytes::extract;
 use super::compile::{
-    ByteExtractOp, ByteJumpOp, ByteMathOp, ByteTestOp, ContentOp, Form, IsDataAtOp, Mask, Op,
-    PcreOp, Val,
+    string_max, ByteExtractOp, ByteJumpOp, ByteMathOp, ByteTestOp, ContentOp, Form, IsDataAtOp,
+    Mask, Op, PcreOp, Val,
 };
 use super::{Program, Scratch, INSPECTION_RECURSION_LIMIT};
 
@@ -370,9 +370,23 @@ fn read_value(
     Some((pos, val, used))
 }
 
+/// A byte count read from a variable must fit the form, as a literal would have to.
+fn nbytes_at(v: Val, min: u8, form: Form, st: &Scratch) -> Option<u8> {
+    match v {
+        Val::Lit(n) => u8::try_from(n).ok(),
+        Val::Var(_) => u8::try_from(val_u64(v, st))
+            .ok()
+            .filter(|&n| n >= min && n <= string_max(form, false)),
+    }
+}
+
 fn byte_test(b: &ByteTestOp, buf: &[u8], st: &mut Scratch) -> bool {
     let offset = val_i32(b.offset, st);
-    let Some((_, val, _)) = read_value(buf, b.relative, offset, b.nbytes, b.form, st.cursor) else {
+    let min = u8::from(matches!(b.form, Form::Binary(_)));
+    let Some(nbytes) = nbytes_at(b.nbytes, min, b.form, st) else {
+        return false;
+    };
+    let Some((_, val, _)) = read_value(buf, b.relative, offset, nbytes, b.form, st.cursor) else {
         return false;
     };
     let val = Mask::apply(b.mask, val);
@@ -394,7 +408,10 @@ fn byte_jump(b: &ByteJumpOp, buf: &[u8], st: &mut Scratch) -> bool {
         return false;
     }
     let len = buf.len() as i64;
-    let nbytes = usize::from(b.nbytes);
+    let Some(nbytes) = nbytes_at(b.nbytes, 0, b.form, st) else {
+        return false;
+    };
+    let nbytes = usize::from(nbytes);
     let mut pos = val_i32(b.offset, st);
     if b.relative {
         pos += st.cursor as i64;

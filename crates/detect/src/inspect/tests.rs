@@ -103,6 +103,7 @@ fn pcre(pat: &str, flags: &str) -> Check {
 fn bt(nbytes: u8, op: ByteOp, value: u64, offset: i64) -> ByteTest {
     ByteTest {
         nbytes,
+        nbytes_var: None,
         op,
         negated: false,
         value: Num::Lit(value as i64),
@@ -117,6 +118,7 @@ fn bt(nbytes: u8, op: ByteOp, value: u64, offset: i64) -> ByteTest {
 fn bj(nbytes: u8, offset: i64) -> ByteJump {
     ByteJump {
         nbytes,
+        nbytes_var: None,
         offset: Num::Lit(offset),
         relative: false,
         multiplier: 1,
@@ -521,6 +523,30 @@ fn byte_jump_basic_multiplier_align_post_offset() {
 }
 
 #[test]
+fn byte_count_from_a_variable() {
+    // detect-bytejump-02: the length byte says how many bytes hold the jump.
+    let mut j = bj(0, 0);
+    j.nbytes_var = Some("n".into());
+    j.relative = true;
+    let checks = [
+        Check::ByteExtract(be(1, 0, "n")),
+        Check::ByteJump(j.clone()),
+        c("A").distance(0).within(1).ck(),
+    ];
+    // n = 2: read 0x0003 after it, skip 3.
+    assert!(run(&checks, b"\x02\x00\x03xxxA"));
+    assert!(!run(&checks, b"\x02\x00\x02xxxA"));
+    // A count a literal could not have (9 binary bytes) fails the keyword.
+    assert!(!run(&checks, b"\x09\x00\x00\x00\x00\x00\x00\x00\x00\x00A"));
+    let mut t = bt(0, ByteOp::Eq, 7, 0);
+    t.nbytes_var = Some("n".into());
+    t.relative = true;
+    let test = [Check::ByteExtract(be(1, 0, "n")), Check::ByteTest(t)];
+    assert!(run(&test, b"\x03\x00\x00\x07"));
+    assert!(!run(&test, b"\x02\x00\x00\x07"));
+}
+
+#[test]
 fn byte_jump_suricata_from_end_string() {
     // detect-bytejump-01.
     let payload = b"Question?13When will the pandemic end?";
@@ -896,14 +922,16 @@ fn check() -> impl Strategy<Value = Check> {
               mask())
             .prop_map(|(nbytes, op, negated, value, offset, relative, endian, string, bitmask)| {
                 Check::ByteTest(ByteTest {
-                    nbytes, op, negated, value, offset, relative, endian, string, bitmask,
+                    nbytes, nbytes_var: None, op, negated, value, offset, relative, endian,
+                    string, bitmask,
                 })
             }),
         1 => (0u8..6, num(), any::<[bool; 4]>(), 0u32..4, endian(), base(), -10i32..10,
               mask())
             .prop_map(|(nbytes, offset, f, multiplier, endian, string, post_offset, bitmask)| {
                 Check::ByteJump(ByteJump {
-                    nbytes, offset, relative: f[0], multiplier, endian, string, align: f[1],
+                    nbytes, nbytes_var: None, offset, relative: f[0], multiplier, endian, string,
+                    align: f[1],
                     from_beginning: f[2] && !f[3], from_end: f[3], post_offset, bitmask,
                 })
             }),
