@@ -910,8 +910,9 @@ fn compile_rule(
 /// buffers, since the transaction prefilters never see the packet payload.
 fn pick_fast_pattern(items: &[ast::Item], tx_only: bool) -> Option<(BufferSel, Vec<u8>)> {
     let contents = items.iter().filter_map(|it| match &it.check {
-        Check::Content(c) if !c.negated && !(tx_only && it.buf.buffer == Buffer::Payload) => {
-            Some((&it.buf, c))
+        Check::Content(c) if !c.negated => {
+            let packet_part = tx_only && it.buf.buffer == Buffer::Payload;
+            (!packet_part).then_some((&it.buf, c))
         }
         _ => None,
     });

@@ -404,7 +404,7 @@ fn compile_one(check: &Check, vars: &mut Vars) -> Result<(Op, Rel), CompileError
             // String form accepts 0: every digit from the offset on (Suricata's unbounded read).
             let min = u8::from(matches!(f, Form::Binary(_)));
             let op = ByteTestOp {
-                nbytes: nbytes_val(&vars, "byte_test", b.nbytes, &b.nbytes_var, min, f)?,
+                nbytes: nbytes_val(vars, "byte_test", b.nbytes, &b.nbytes_var, min, f)?,
                 form: f,
                 op: b.op,
                 negated: b.negated,
@@ -419,7 +419,7 @@ fn compile_one(check: &Check, vars: &mut Vars) -> Result<(Op, Rel), CompileError
             let f = form("byte_jump", b.endian, b.string)?;
             // Suricata accepts nbytes 0: a jump by 0 (binary) or by an unbounded number string.
             let op = ByteJumpOp {
-                nbytes: nbytes_val(&vars, "byte_jump", b.nbytes, &b.nbytes_var, 0, f)?,
+                nbytes: nbytes_val(vars, "byte_jump", b.nbytes, &b.nbytes_var, 0, f)?,
                 form: f,
                 offset: vars.resolve(&b.offset)?,
                 relative: b.relative,
