@@ -215,6 +215,21 @@ pub(crate) fn parse_request_line(data: &[u8]) -> RequestLine<'_> {
             pos += 1;
         }
     }
+    // Spaces inside the URI (`GET /a b HTTP/1.1`): when what follows the first space is not a
+    // protocol but the line ends in one, the URI runs up to that protocol (Suricata 8).
+    let rest = data.get(pos..).unwrap_or(&[]);
+    let is_proto = |t: &[u8]| t.get(..5).is_some_and(|p| p.eq_ignore_ascii_case(b"HTTP/"));
+    if !is_proto(rest.trim_ascii_start()) {
+        if let Some(last) = rest.iter().rposition(|&b| b == b' ') {
+            if is_proto(rest.get(last + 1..).unwrap_or(&[])) {
+                let mut end = pos + last;
+                while end > pos && is_space(at(end - 1)) {
+                    end -= 1;
+                }
+                pos = end;
+            }
+        }
+    }
     out.uri = data.get(start..pos);
     while pos < len && is_space(at(pos)) {
         pos += 1;
@@ -597,6 +612,13 @@ mod tests {
         let r = parse_request_line(b"GET");
         assert_eq!((r.method, r.uri), (&b"GET"[..], None));
         assert_eq!(parse_request_line(b""), RequestLine::default());
+        // Spaces inside the URI when the line still ends in a protocol.
+        let r = parse_request_line(b"GET /uri afterspace HTTP/1.1");
+        assert_eq!(r.uri, Some(&b"/uri afterspace"[..]));
+        assert_eq!(r.protocol, Some(&b"HTTP/1.1"[..]));
+        let r = parse_request_line(b"GET /a b c");
+        assert_eq!(r.uri, Some(&b"/a"[..]));
+        assert_eq!(r.protocol, Some(&b"b c"[..]));
     }
 
     #[test]
