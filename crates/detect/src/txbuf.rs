@@ -62,6 +62,8 @@ pub fn buffer_info(b: Buffer) -> Option<(TxApp, Side, u8)> {
         HttpResponseBody => (TxApp::Http, Side::Response, 3),
         FileData => (TxApp::Http, Side::Either, 3),
         DnsQuery => (TxApp::Dns, Side::Request, 1),
+        DnsQueriesRrname => (TxApp::Dns, Side::Either, 1),
+        DnsAnswersRrname | DnsResponseRrname => (TxApp::Dns, Side::Response, 1),
         TlsSni | Ja3Hash | Ja3String | Ja4Hash => (TxApp::Tls, Side::Request, 1),
         TlsCertSubject | TlsCertIssuer | TlsCertSerial | TlsCertFingerprint | TlsCerts
         | TlsSubjectAltName | Ja3sHash | Ja3sString => (TxApp::Tls, Side::Response, 1),
@@ -168,16 +170,10 @@ pub fn for_each(
             _ => false,
         },
         TxRef::Dns(t) => match b {
-            DnsQuery if t.kind() == dns::Kind::Query => {
-                let mut any = false;
-                for n in t.query_names() {
-                    any = true;
-                    if f(n) {
-                        break;
-                    }
-                }
-                any
-            }
+            DnsQuery if t.kind() == dns::Kind::Query => each(t.query_names(), f),
+            DnsQueriesRrname => each(t.query_names(), f),
+            DnsAnswersRrname if t.is_response() => each(t.answer_names(), f),
+            DnsResponseRrname if t.is_response() => each(t.all_names(), f),
             _ => false,
         },
         TxRef::Tls(t) => {
@@ -230,4 +226,19 @@ fn non_empty(v: &[u8], f: &mut dyn FnMut(&[u8]) -> bool) -> bool {
         f(v);
         true
     }
+}
+
+/// Calls `f` on each buffer of a multi-buffer until it returns true; false when there was none.
+fn each<'a>(
+    items: impl Iterator<Item = &'a [u8]>,
+    f: &mut dyn FnMut(&[u8]) -> bool,
+) -> bool {
+    let mut any = false;
+    for n in items {
+        any = true;
+        if f(n) {
+            break;
+        }
+    }
+    any
 }

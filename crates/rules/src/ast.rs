@@ -285,6 +285,13 @@ pub enum Buffer {
     HttpResponseLine,
     /// `dns.query` / `dns_query` (multi-buffer: each query name)
     DnsQuery,
+    /// `dns.queries.rrname` (Suricata 8; multi-buffer: question names of queries and responses)
+    DnsQueriesRrname,
+    /// `dns.answers.rrname` (Suricata 8; multi-buffer: owner names of a response's answers)
+    DnsAnswersRrname,
+    /// `dns.response.rrname` (Suricata 8; multi-buffer: every name of a response: questions,
+    /// record owners, and names inside CNAME/NS/PTR/MX/SOA/SRV data)
+    DnsResponseRrname,
     /// `tls.sni` / `tls_sni`
     TlsSni,
     /// `tls.cert_subject` / `tls_cert_subject`
