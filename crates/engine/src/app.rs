@@ -286,7 +286,13 @@ impl AppLayer {
                     &mut detected,
                 );
             };
-            mine.segment(tcp.seq, tcp.payload, &cfg, &mut stats.stream, &mut |c| {
+            // Data on a SYN (TCP Fast Open) starts after the SYN's sequence number.
+            let data_seq = if tcp.flags & SYN != 0 {
+                tcp.seq.wrapping_add(1)
+            } else {
+                tcp.seq
+            };
+            mine.segment(data_seq, tcp.payload, &cfg, &mut stats.stream, &mut |c| {
                 feed(dir, c)
             });
             if tcp.flags & ACK != 0 {
