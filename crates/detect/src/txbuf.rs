@@ -229,10 +229,7 @@ fn non_empty(v: &[u8], f: &mut dyn FnMut(&[u8]) -> bool) -> bool {
 }
 
 /// Calls `f` on each buffer of a multi-buffer until it returns true; false when there was none.
-fn each<'a>(
-    items: impl Iterator<Item = &'a [u8]>,
-    f: &mut dyn FnMut(&[u8]) -> bool,
-) -> bool {
+fn each<'a>(items: impl Iterator<Item = &'a [u8]>, f: &mut dyn FnMut(&[u8]) -> bool) -> bool {
     let mut any = false;
     for n in items {
         any = true;

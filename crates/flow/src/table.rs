@@ -870,6 +870,33 @@ mod tests {
     }
 
     #[test]
+    fn established_is_the_state_a_packet_finds() {
+        let mut t = FlowTable::new(FlowConfig::default());
+        let mut sink = |_: &Flow, _: EndReason| {};
+        let mut step = |src: &str, sp: u16, dst: &str, dp: u16, fl: u8| {
+            let (h, _) = t
+                .update(&facts(src, sp, dst, dp, 0, Some(fl)), &mut sink)
+                .unwrap();
+            t.get_mut(h).unwrap().pkt_established
+        };
+        assert!(!step("10.0.0.1", 5, "10.0.0.2", 80, SYN));
+        assert!(!step("10.0.0.2", 80, "10.0.0.1", 5, SYN | ACK));
+        // The ACK completing the handshake still finds the session opening (as Suricata).
+        assert!(!step("10.0.0.1", 5, "10.0.0.2", 80, ACK));
+        assert!(step("10.0.0.1", 5, "10.0.0.2", 80, ACK));
+        assert!(step("10.0.0.1", 5, "10.0.0.2", 80, FIN | ACK));
+        // UDP: established once both directions were seen, this packet included.
+        let mut u = |src: &str, sp: u16, dst: &str, dp: u16| {
+            let (h, _) = t
+                .update(&facts(src, sp, dst, dp, 0, None), &mut sink)
+                .unwrap();
+            t.get_mut(h).unwrap().pkt_established
+        };
+        assert!(!u("10.0.0.1", 53000, "10.0.0.3", 53));
+        assert!(u("10.0.0.3", 53, "10.0.0.1", 53000));
+    }
+
+    #[test]
     fn syn_after_close_starts_a_new_flow() {
         let mut t = FlowTable::new(FlowConfig::default());
         let mut n = 0;
