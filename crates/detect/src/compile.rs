@@ -15,7 +15,7 @@ use vedette_types::Direction;
 
 use crate::addr::{ip_set, port_set, IpSet, PortSet, Vars};
 use crate::inspect::Program;
-use crate::prefilter::{Prefilter, PrefilterBuilder};
+use crate::prefilter::{self, Prefilter, PrefilterBuilder};
 use crate::threshold::ConfigRule;
 use crate::txbuf::{buffer_info, Side, TxApp};
 use crate::CompileError;
@@ -508,11 +508,22 @@ impl Engine {
                 always_index.add(sig, i);
             }
         }
-        let packet = packet.build();
-        let tx = tx.map(|per_app| {
-            per_app.map(|(b, always)| Group {
-                prefilters: b.build(),
-                always,
+        // Every automaton at once, so that their builds share the cores.
+        let mut builders = vec![packet];
+        let mut always_lists = Vec::with_capacity(6);
+        for per_app in tx {
+            for (b, always) in per_app {
+                builders.push(b);
+                always_lists.push(always);
+            }
+        }
+        let mut built = prefilter::build_all(builders).into_iter();
+        let packet = built.next().unwrap_or_default();
+        let mut always_lists = always_lists.into_iter();
+        let tx: [[Group; 2]; 3] = std::array::from_fn(|_| {
+            std::array::from_fn(|_| Group {
+                prefilters: built.next().unwrap_or_default(),
+                always: always_lists.next().unwrap_or_default(),
             })
         });
         let engine = Engine {

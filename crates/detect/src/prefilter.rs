@@ -53,29 +53,71 @@ impl PrefilterBuilder {
     pub fn is_empty(&self) -> bool {
         self.by_buffer.is_empty()
     }
+}
 
-    /// Builds the automata.
-    pub fn build(self) -> Vec<(BufferSel, Prefilter)> {
-        self.by_buffer
-            .into_iter()
-            .filter_map(|(sel, p)| {
-                // A DFA is fastest to search; beyond a few thousand patterns its build time and
-                // memory grow, and the contiguous NFA is the better trade.
-                let kind = if p.patterns.len() <= 2_000 {
-                    AhoCorasickKind::DFA
-                } else {
-                    AhoCorasickKind::ContiguousNFA
-                };
-                let ac = AhoCorasickBuilder::new()
-                    .ascii_case_insensitive(true)
-                    .match_kind(MatchKind::Standard)
-                    .kind(Some(kind))
-                    .build(&p.patterns)
-                    .ok()?;
-                Some((sel, Prefilter { ac, sigs: p.sigs }))
-            })
-            .collect()
+fn build_one(p: Pending) -> Option<Prefilter> {
+    // A DFA is fastest to search; beyond a few thousand patterns its build time and memory
+    // grow, and the contiguous NFA is the better trade.
+    let kind = if p.patterns.len() <= 2_000 {
+        AhoCorasickKind::DFA
+    } else {
+        AhoCorasickKind::ContiguousNFA
+    };
+    let ac = AhoCorasickBuilder::new()
+        .ascii_case_insensitive(true)
+        .match_kind(MatchKind::Standard)
+        .kind(Some(kind))
+        .build(&p.patterns)
+        .ok()?;
+    Some(Prefilter { ac, sigs: p.sigs })
+}
+
+/// Builds the automata of several builders at once, on up to one thread per core (building
+/// dominates rule loading), largest first. Returns one list per builder, in order.
+pub(crate) fn build_all(builders: Vec<PrefilterBuilder>) -> Vec<Vec<(BufferSel, Prefilter)>> {
+    let groups = builders.len();
+    let mut jobs: Vec<(usize, usize, BufferSel, Pending)> = Vec::new();
+    for (g, b) in builders.into_iter().enumerate() {
+        for (k, (sel, mut p)) in b.by_buffer.into_iter().enumerate() {
+            p.index = HashMap::new();
+            jobs.push((g, k, sel, p));
+        }
     }
+    jobs.sort_by_key(|j| std::cmp::Reverse(j.3.patterns.iter().map(Vec::len).sum::<usize>()));
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, 8)
+        .min(jobs.len().max(1));
+    let queue = std::sync::Mutex::new(jobs.into_iter());
+    let mut built: Vec<(usize, usize, BufferSel, Prefilter)> = std::thread::scope(|s| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut out = Vec::new();
+                    loop {
+                        let next = queue.lock().ok().and_then(|mut q| q.next());
+                        let Some((g, k, sel, p)) = next else { break };
+                        if let Some(pf) = build_one(p) {
+                            out.push((g, k, sel, pf));
+                        }
+                    }
+                    out
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap_or_default())
+            .collect()
+    });
+    built.sort_by_key(|b| (b.0, b.1));
+    let mut out: Vec<Vec<(BufferSel, Prefilter)>> = (0..groups).map(|_| Vec::new()).collect();
+    for (g, _, sel, pf) in built {
+        if let Some(v) = out.get_mut(g) {
+            v.push((sel, pf));
+        }
+    }
+    out
 }
 
 /// One buffer's automaton.
