@@ -116,6 +116,7 @@ pub(crate) enum PktCheck {
     AppProto(AppName, bool),
     DecodeEvent(usize),
     AppLayerEvent(String),
+    StreamSize(ast::StreamSide, ast::Cmp),
 }
 
 /// Transaction-level checks that are not buffers.
@@ -737,9 +738,7 @@ fn compile_rule(
                 txc.push(TxCheck::DnsRrtype(*c));
                 tx_opt_app = Some(TxApp::Dns);
             }
-            Opt::StreamSize { .. } => {
-                return Err(CompileError::Unsupported("stream_size".into()));
-            }
+            Opt::StreamSize { side, cmp } => pkt.push(PktCheck::StreamSize(*side, *cmp)),
             Opt::Ignored(_) => {}
         }
     }

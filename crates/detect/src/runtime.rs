@@ -6,7 +6,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use vedette_decode::{Decoded, Ip, L4};
-use vedette_rules::ast::{Action, AppName, Buffer, FlagsMod, Target};
+use vedette_rules::ast::{Action, AppName, Buffer, FlagsMod, StreamSide, Target};
 use vedette_types::{AppProto, Direction, Timestamp};
 
 use crate::compile::{BitOp, Engine, PktCheck, Sig, Stage, TxCheck};
@@ -36,6 +36,9 @@ pub struct FlowInput {
     pub server: (IpAddr, u16),
     /// IP protocol.
     pub proto: u8,
+    /// TCP sequence space used so far by the client and the server (`stream_size`); None for
+    /// flows without a TCP session.
+    pub stream_size: Option<[u32; 2]>,
 }
 
 /// A packet to inspect.
@@ -433,7 +436,7 @@ impl Work {
             return false;
         }
         if !sig.pkt.iter().all(|c| match c {
-            PktCheck::AppProto(..) => pkt_check(c, v),
+            PktCheck::AppProto(..) | PktCheck::StreamSize(..) => pkt_check(c, v),
             // Packet-level checks need a packet: a rule mixing them with app-layer buffers is
             // checked against the flow only.
             _ => true,
@@ -664,6 +667,21 @@ fn pkt_check(c: &PktCheck, v: &View<'_>) -> bool {
     let d = v.d;
     match c {
         PktCheck::Dsize(cmp) => d.is_some() && cmp.matches(v.payload.len() as u64),
+        PktCheck::StreamSize(side, cmp) => {
+            let Some([client, server]) = v.flow.and_then(|f| f.stream_size) else {
+                return false;
+            };
+            let (c, s) = (
+                cmp.matches(u64::from(client)),
+                cmp.matches(u64::from(server)),
+            );
+            match side {
+                StreamSide::Client => c,
+                StreamSide::Server => s,
+                StreamSide::Both => c && s,
+                StreamSide::Either => c || s,
+            }
+        }
         PktCheck::Ttl(cmp) => match d.map(|d| d.ip) {
             Some(Ip::V4(ip)) => cmp.matches(u64::from(ip.ttl())),
             Some(Ip::V6(ip)) => cmp.matches(u64::from(ip.hop_limit())),

@@ -48,6 +48,12 @@ pub(crate) fn flow_input(flow: &Flow, dir: Direction, app_detected_now: bool) ->
         client: (flow.src_ip, flow.src_port),
         server: (flow.dst_ip, flow.dst_port),
         proto: flow.proto,
+        stream_size: flow.tcp.as_ref().map(|t| {
+            [
+                t.stream_size(Direction::ToServer),
+                t.stream_size(Direction::ToClient),
+            ]
+        }),
     }
 }
 

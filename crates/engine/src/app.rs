@@ -11,7 +11,7 @@ use vedette_applayer::{dns, http, tls, AppEvents, AppLimits, Probe, MAX_APP_EVEN
 use vedette_detect::{http_level, Detector, TxRef};
 use vedette_eve::{EventBatch, EventType, Header, JsonWriter};
 use vedette_flow::eve::{flow_community_id, header_tuple};
-use vedette_flow::{Chunk, Flow, StreamConfig, StreamDir, StreamStats};
+use vedette_flow::{Chunk, Flow, StreamConfig, StreamDir, StreamStats, MAX_SYN_DATA};
 use vedette_types::{ip_proto, AppProto, Direction, Timestamp};
 
 /// Bytes kept while the first bytes of a direction are too few to tell the protocol.
@@ -100,6 +100,9 @@ struct AppFlow {
     det_http: Vec<(u64, [u8; 2])>,
     /// Detection progress of the TLS session.
     det_tls: [u8; 2],
+    /// Data that came on the client's SYN (TCP Fast Open) and its sequence number, held in IDS
+    /// mode until the SYN/ACK acknowledges it.
+    syn_data: Option<(u32, Vec<u8>)>,
 }
 
 impl AppFlow {
@@ -112,6 +115,7 @@ impl AppFlow {
             probe_tc: ProbeBuf::default(),
             det_http: Vec::new(),
             det_tls: [0; 2],
+            syn_data: None,
         }
     }
 }
@@ -173,11 +177,17 @@ pub(crate) struct AppLayer {
     last_events_len: usize,
     /// A protocol was detected (or detection failed) on the current packet.
     detected_now: bool,
+    /// Bytes of SYN data held by this worker's flows (bounded by [`MAX_SYN_DATA_HELD`]).
+    syn_data_held: usize,
     pub stats: AppStats,
 }
 
 /// Most boxes kept for reuse.
 const MAX_SPARE: usize = 1024;
+
+/// Most SYN data (TCP Fast Open) one worker holds at once, so that a flood of SYNs with
+/// payload cannot grow memory: beyond it SYN data is dropped and counted.
+const MAX_SYN_DATA_HELD: usize = 1 << 20;
 
 impl AppLayer {
     pub fn new(limits: AppLimits, stream_cfg: StreamConfig) -> Self {
@@ -190,6 +200,7 @@ impl AppLayer {
             last_events: [""; MAX_APP_EVENTS],
             last_events_len: 0,
             detected_now: false,
+            syn_data_held: 0,
             stats: AppStats::default(),
         }
     }
@@ -251,6 +262,7 @@ impl AppLayer {
         let (sport, dport) = (flow.src_port, flow.dst_port);
         let mut stats = self.stats;
         let mut events = std::mem::take(&mut self.events);
+        let mut held = self.syn_data_held;
         let Some(app) = self.slot(flow) else { return };
         let AppFlow {
             to_server,
@@ -258,6 +270,7 @@ impl AppLayer {
             parser,
             probe_ts,
             probe_tc,
+            syn_data,
             ..
         } = app;
         let (mine, other) = match dir {
@@ -286,15 +299,40 @@ impl AppLayer {
                     &mut detected,
                 );
             };
-            // Data on a SYN (TCP Fast Open) starts after the SYN's sequence number.
-            let data_seq = if tcp.flags & SYN != 0 {
-                tcp.seq.wrapping_add(1)
+            let syn = tcp.flags & SYN != 0;
+            if syn && tcp.flags & ACK == 0 && !tcp.payload.is_empty() && !cfg.inline {
+                // TCP Fast Open data counts once the server acknowledges it.
+                let n = tcp.payload.len();
+                if n <= MAX_SYN_DATA && held + n <= MAX_SYN_DATA_HELD && syn_data.is_none() {
+                    *syn_data = Some((tcp.seq.wrapping_add(1), tcp.payload.to_vec()));
+                    held += n;
+                } else {
+                    stats.stream.syn_data_dropped += 1;
+                }
             } else {
-                tcp.seq
-            };
-            mine.segment(data_seq, tcp.payload, &cfg, &mut stats.stream, &mut |c| {
-                feed(dir, c)
-            });
+                // Data on a SYN starts after the SYN's sequence number.
+                let data_seq = if syn {
+                    tcp.seq.wrapping_add(1)
+                } else {
+                    tcp.seq
+                };
+                mine.segment(data_seq, tcp.payload, &cfg, &mut stats.stream, &mut |c| {
+                    feed(dir, c)
+                });
+            }
+            if syn && tcp.flags & ACK != 0 {
+                if let Some((seq, data)) = syn_data.take() {
+                    held = held.saturating_sub(data.len());
+                    let end = seq.wrapping_add(data.len() as u32);
+                    if tcp.ack == end {
+                        other.segment(seq, &data, &cfg, &mut stats.stream, &mut |c| {
+                            feed(dir.reverse(), c)
+                        });
+                    } else {
+                        stats.stream.syn_data_dropped += 1;
+                    }
+                }
+            }
             if tcp.flags & ACK != 0 {
                 other.acked(tcp.ack, &cfg, &mut stats.stream, &mut |c| {
                     feed(dir.reverse(), c)
@@ -304,6 +342,7 @@ impl AppLayer {
         if tcp.flags & FIN != 0 {
             mine.fin(tcp.seq, tcp.payload.len() as u32);
         }
+        self.syn_data_held = held;
         self.stats = stats;
         self.note_detection(flow, detected, ip_proto::TCP);
         self.events = events;
@@ -649,6 +688,11 @@ impl AppLayer {
         let alerted = self.log(flow, ctx, true, det, batch, eve);
         if let Some(slot) = self.flows.get_mut(i) {
             if let Some(mut b) = slot.take() {
+                if let Some((_, data)) = b.syn_data.take() {
+                    // Never acknowledged before the flow ended.
+                    self.syn_data_held = self.syn_data_held.saturating_sub(data.len());
+                    self.stats.stream.syn_data_dropped += 1;
+                }
                 if self.spare.len() < MAX_SPARE {
                     *b = AppFlow::new();
                     self.spare.push(b);

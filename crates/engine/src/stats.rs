@@ -259,6 +259,7 @@ pub fn write_stats_event(
     w.u64("ooo_queued", a.stream.queued);
     w.u64("segment_queue_full_drop", a.stream.queue_full_drops);
     w.u64("reassembly_depth_reached", a.stream.depth_reached);
+    w.u64("syn_data_dropped", a.stream.syn_data_dropped);
     w.u64("bytes_to_app", a.stream.bytes_delivered);
     w.close_object();
     w.object("app_layer");

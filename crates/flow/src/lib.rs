@@ -18,7 +18,7 @@ pub mod tcp;
 pub use community_id::community_id_v1;
 pub use defrag::{DefragConfig, DefragStats, Defragmenter};
 pub use key::FlowKey;
-pub use stream::{Chunk, StreamConfig, StreamDir, StreamStats};
+pub use stream::{Chunk, StreamConfig, StreamDir, StreamStats, MAX_SYN_DATA};
 pub use table::{
     EndReason, Flow, FlowConfig, FlowHandle, FlowState, FlowStats, FlowTable, PacketFacts,
     ProtoTimeouts, Timeouts, DEFAULT_MAX_FLOWS,

@@ -19,6 +19,9 @@ pub struct StreamConfig {
     pub max_queued_bytes: u32,
     /// Out-of-order segments queued per direction.
     pub max_queued_segments: u16,
+    /// Inline mode: data on a SYN (TCP Fast Open) is used at once; otherwise only once the
+    /// SYN/ACK acknowledges it, as Suricata's IDS mode does.
+    pub inline: bool,
 }
 
 impl Default for StreamConfig {
@@ -27,9 +30,13 @@ impl Default for StreamConfig {
             depth: 1024 * 1024,
             max_queued_bytes: 256 * 1024,
             max_queued_segments: 256,
+            inline: false,
         }
     }
 }
+
+/// Most bytes of SYN data (TCP Fast Open) held per flow until the SYN/ACK acknowledges them.
+pub const MAX_SYN_DATA: usize = 4096;
 
 /// Reassembly counters.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -52,6 +59,8 @@ pub struct StreamStats {
     pub gap_bytes: u64,
     /// Directions that reached the depth limit.
     pub depth_reached: u64,
+    /// SYN data never acknowledged by a SYN/ACK, or larger than [`MAX_SYN_DATA`].
+    pub syn_data_dropped: u64,
 }
 
 impl StreamStats {
@@ -66,6 +75,7 @@ impl StreamStats {
         self.gaps += o.gaps;
         self.gap_bytes += o.gap_bytes;
         self.depth_reached += o.depth_reached;
+        self.syn_data_dropped += o.syn_data_dropped;
     }
 }
 
@@ -388,6 +398,7 @@ mod tests {
             depth: 5,
             max_queued_bytes: 4,
             max_queued_segments: 1,
+            inline: false,
         };
         let mut stats = StreamStats::default();
         let mut d = StreamDir::default();
@@ -446,7 +457,12 @@ mod tests {
                     segs.push(dup);
                 }
             }
-            let cfg = StreamConfig { depth: 0, max_queued_bytes: 1 << 20, max_queued_segments: 1024 };
+            let cfg = StreamConfig {
+                depth: 0,
+                max_queued_bytes: 1 << 20,
+                max_queued_segments: 1024,
+                inline: false,
+            };
             let mut stats = StreamStats::default();
             let mut d = StreamDir::default();
             d.init(isn);

@@ -595,7 +595,14 @@ impl FlowTable {
         let mut swap = false;
         if let Some(seg) = p.tcp {
             if !p.bad_checksum {
-                if let Start::Session(s, sw) = TcpSession::start(&seg, self.cfg.midstream) {
+                if let Start::Session(mut s, sw) = TcpSession::start(&seg, self.cfg.midstream) {
+                    // The first segment travels client → server unless the flow is swapped.
+                    let first_dir = if sw {
+                        Direction::ToClient
+                    } else {
+                        Direction::ToServer
+                    };
+                    s.note_seq(first_dir, &seg);
                     tcp = Some(s);
                     swap = sw;
                 }
@@ -693,6 +700,7 @@ impl FlowTable {
         if let (Some(seg), Some(sess)) = (p.tcp, flow.tcp.as_mut()) {
             if !p.bad_checksum {
                 sess.update(dir, &seg);
+                sess.note_seq(dir, &seg);
             }
         }
         flow.state = derive_state(flow);

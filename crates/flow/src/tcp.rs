@@ -65,6 +65,10 @@ pub struct TcpSession {
     fin_next_ts: Option<u32>,
     /// Sequence number just past the server's FIN, once sent.
     fin_next_tc: Option<u32>,
+    /// First sequence number seen per direction (client, server): the ISN of a SYN.
+    isn: [Option<u32>; 2],
+    /// Highest sequence number reached per direction (SYN and FIN count one each).
+    next_seq: [u32; 2],
 }
 
 /// A TCP segment's facts the state machine needs.
@@ -105,6 +109,8 @@ impl TcpSession {
             state,
             fin_next_ts: None,
             fin_next_tc: None,
+            isn: [None; 2],
+            next_seq: [0; 2],
         };
         if seg.has(RST) {
             return Start::None;
@@ -120,6 +126,37 @@ impl TcpSession {
             return Start::Session(session(TcpState::SynRecv), true);
         }
         Start::Session(session(TcpState::Established), false)
+    }
+
+    /// Records how far a segment travelling in `dir` takes that direction's sequence space
+    /// (for `stream_size`); called for every segment, the flow's first included.
+    pub fn note_seq(&mut self, dir: Direction, seg: &Segment) {
+        let i = dir.index();
+        let (Some(isn), Some(next)) = (self.isn.get_mut(i), self.next_seq.get_mut(i)) else {
+            return;
+        };
+        if isn.is_none() {
+            *isn = Some(seg.seq);
+            *next = seg.seq;
+        }
+        let end = seg
+            .seq
+            .wrapping_add(seg.payload_len)
+            .wrapping_add(u32::from(seg.has(SYN)))
+            .wrapping_add(u32::from(seg.has(FIN)));
+        if (end.wrapping_sub(*next) as i32) > 0 {
+            *next = end;
+        }
+    }
+
+    /// Bytes of sequence space used so far by direction `dir` (Suricata's `stream_size`:
+    /// next sequence number minus the ISN, so a SYN counts one).
+    pub fn stream_size(&self, dir: Direction) -> u32 {
+        let i = dir.index();
+        match (self.isn.get(i), self.next_seq.get(i)) {
+            (Some(Some(isn)), Some(next)) => next.wrapping_sub(*isn),
+            _ => 0,
+        }
     }
 
     /// Advances the state with a segment travelling in `dir`.
@@ -186,6 +223,22 @@ mod tests {
             ack,
             payload_len: len,
         }
+    }
+
+    #[test]
+    fn stream_size_counts_sequence_space_per_direction() {
+        let Start::Session(mut s, false) = TcpSession::start(&seg(SYN, 100, 0, 0), false) else {
+            panic!("no session")
+        };
+        s.note_seq(ToServer, &seg(SYN, 100, 0, 0));
+        s.note_seq(ToClient, &seg(SYN | ACK, 500, 101, 0));
+        s.note_seq(ToServer, &seg(ACK | PSH, 101, 501, 10));
+        // A retransmission does not count twice.
+        s.note_seq(ToServer, &seg(ACK | PSH, 101, 501, 10));
+        assert_eq!(s.stream_size(ToServer), 11);
+        assert_eq!(s.stream_size(ToClient), 1);
+        s.note_seq(ToClient, &seg(ACK | FIN, 501, 111, 4));
+        assert_eq!(s.stream_size(ToClient), 6);
     }
 
     #[test]

@@ -125,6 +125,7 @@ pub fn engine_config(cfg: &Config) -> EngineConfig {
         depth: cfg.stream.depth,
         max_queued_bytes: cfg.stream.max_queued_bytes,
         max_queued_segments: cfg.stream.max_queued_segments,
+        inline: cfg.stream.inline,
     };
     e
 }

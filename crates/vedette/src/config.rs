@@ -151,10 +151,7 @@ pub struct TimeoutCfg {
 pub struct StreamCfg {
     /// Pick up sessions without a handshake.
     pub midstream: bool,
-    /// Inline stream inspection.
-    // Accepted now so Suricata-style runs (`--set stream.inline=true`) work; it changes nothing
-    // until stream inspection by signatures exists.
-    #[allow(dead_code)]
+    /// Inline mode: TCP Fast Open data on a SYN is used at once instead of once acknowledged.
     pub inline: bool,
     /// Reassembly depth per direction.
     pub depth: u64,

@@ -143,3 +143,53 @@ fn alerts_match_suricata_on_synthetic_small() {
         "missing (suricata only): {missing:?}\nextra (vedette only): {extra:?}"
     );
 }
+
+/// Rules on TCP stream sizes, in both stages (packet and HTTP transaction).
+const STREAM_SIZE_RULES: &str = r#"
+alert tcp any any -> any any (msg:"client > 1000"; stream_size:client,>,1000; flow:established,to_server; threshold:type limit,track by_src,count 1,seconds 3600; sid:1;)
+alert tcp any any -> any any (msg:"server < 5"; stream_size:server,<,5; flow:established,to_server; threshold:type limit,track by_src,count 1,seconds 3600; sid:2;)
+alert tcp any any -> any any (msg:"both > 300"; stream_size:both,>,300; threshold:type limit,track by_dst,count 1,seconds 3600; sid:3;)
+alert tcp any any -> any any (msg:"either = 1"; stream_size:either,=,1; threshold:type limit,track by_dst,count 1,seconds 3600; sid:4;)
+alert http any any -> any any (msg:"small GET"; flow:to_server; http.method; content:"GET"; stream_size:client,<,200; sid:5;)
+"#;
+
+#[test]
+fn stream_size_alerts_match_suricata() {
+    let Some(shared) = shared() else { return };
+    if !ensure_tool("suricata") {
+        return;
+    }
+    let pcap = shared.join("data/pcap/synthetic-small.pcap");
+    let dir = tmpdir("stream-size");
+    let rules = dir.join("stream_size.rules");
+    std::fs::write(&rules, STREAM_SIZE_RULES).unwrap();
+    let s_out = dir.join("suricata");
+    std::fs::create_dir_all(&s_out).unwrap();
+    let o = Command::new("suricata")
+        .args(["-k", "none", "--runmode", "single", "-S"])
+        .arg(&rules)
+        .arg("-l")
+        .arg(&s_out)
+        .arg("-r")
+        .arg(&pcap)
+        .output()
+        .expect("run suricata");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v_out = dir.join("vedette");
+    analyze(&[&pcap], &v_out, &["-k", "none", "--rules", rules.to_str().unwrap()]);
+    let per_sid = |p: &Path| {
+        let mut m = BTreeMap::new();
+        for k in alert_set(p) {
+            *m.entry(k.0).or_insert(0usize) += 1;
+        }
+        m
+    };
+    let theirs = per_sid(&s_out.join("eve.json"));
+    let ours = per_sid(&v_out.join("eve.json"));
+    eprintln!("alert keys per sid: suricata {theirs:?}, vedette {ours:?}");
+    assert_eq!(theirs.len(), 5, "every rule should fire in Suricata: {theirs:?}");
+    assert_eq!(
+        alert_set(&s_out.join("eve.json")),
+        alert_set(&v_out.join("eve.json"))
+    );
+}
