@@ -18,6 +18,7 @@ use crate::inspect::Program;
 use crate::prefilter::{self, Prefilter, PrefilterBuilder};
 use crate::threshold::ConfigRule;
 use crate::txbuf::{buffer_info, Side, TxApp};
+use crate::xbits::XbitOp;
 use crate::CompileError;
 
 /// Settings the compiler needs besides the rules.
@@ -177,6 +178,7 @@ pub(crate) struct Sig {
     pub tx: Vec<TxCheck>,
     pub bufs: Vec<BufCheck>,
     pub bits: Vec<BitOp>,
+    pub xbits: Vec<XbitOp>,
     pub noalert: bool,
     pub stage: Stage,
     pub threshold: Option<ast::Threshold>,
@@ -656,6 +658,7 @@ fn compile_rule(
     let mut pkt = Vec::new();
     let mut txc = Vec::new();
     let mut bitops = Vec::new();
+    let mut xbits = Vec::new();
     let mut noalert = false;
     let mut threshold = None;
     let mut detection_filter = None;
@@ -663,6 +666,13 @@ fn compile_rule(
     for o in &rule.opts {
         match o {
             Opt::Flow(f) => flow = *f,
+            Opt::Xbits(x) => xbits.push(XbitOp {
+                cmd: x.cmd,
+                // xbits live in their own namespace.
+                id: bits.id(&format!("\0xbits:{}", x.name)),
+                track: x.track,
+                expire_ns: i64::from(x.expire) * 1_000_000_000,
+            }),
             Opt::Flowbits(fb) => match fb {
                 ast::Flowbits::Set(n) => bitops.push(BitOp::Set(bits.ids(n))),
                 ast::Flowbits::Unset(n) => bitops.push(BitOp::Unset(bits.ids(n))),
@@ -855,10 +865,12 @@ fn compile_rule(
     let severity = rule.priority.unwrap_or(severity);
     let sets_bits = bitops
         .iter()
-        .any(|b| matches!(b, BitOp::Set(_) | BitOp::Unset(_) | BitOp::Toggle(_)));
+        .any(|b| matches!(b, BitOp::Set(_) | BitOp::Unset(_) | BitOp::Toggle(_)))
+        || xbits.iter().any(|x| !x.is_check());
     let reads_bits = bitops
         .iter()
-        .any(|b| matches!(b, BitOp::IsSet(..) | BitOp::IsNotSet(..)));
+        .any(|b| matches!(b, BitOp::IsSet(..) | BitOp::IsNotSet(..)))
+        || xbits.iter().any(XbitOp::is_check);
     let mut metadata: Vec<(String, Vec<String>)> = Vec::new();
     for m in &rule.metadata {
         let (k, v) = match m.split_once(' ') {
@@ -883,6 +895,7 @@ fn compile_rule(
         tx: txc,
         bufs,
         bits: bitops,
+        xbits,
         noalert,
         stage,
         threshold,

@@ -16,6 +16,7 @@ mod prefilter;
 mod runtime;
 mod threshold;
 mod txbuf;
+mod xbits;
 
 pub use compile::{DetectConfig, Engine, LoadIssue, LoadReport, SigInfo};
 pub use load::{load_rule_files, RuleSource, RulesLoad};

@@ -14,6 +14,7 @@ use crate::inspect::{self, Scratch, TransformScratch};
 use crate::prefilter::Seen;
 use crate::threshold::{ConfigRule, Subject, ThresholdState};
 use crate::txbuf::{self, TxApp, TxRef};
+use crate::xbits::XbitTable;
 
 /// The flow a packet or transaction belongs to.
 #[derive(Clone, Copy, Debug)]
@@ -79,6 +80,8 @@ pub struct DetectStats {
     pub candidates: u64,
     /// Threshold lookups that found the table full.
     pub threshold_table_full: u64,
+    /// `xbits` sets dropped because the table was full.
+    pub xbits_table_full: u64,
 }
 
 #[derive(Default)]
@@ -104,6 +107,7 @@ struct Work {
     tmp: Vec<u8>,
     flows: Vec<Option<FlowState>>,
     thresholds: ThresholdState,
+    xbits: XbitTable,
     /// Alerts of the last inspection, in order.
     alerts: Vec<Alert>,
     stats: DetectStats,
@@ -148,6 +152,7 @@ impl Detector {
                 tmp: Vec::new(),
                 flows: Vec::new(),
                 thresholds: ThresholdState::new(max_entries),
+                xbits: XbitTable::new(max_entries),
                 alerts: Vec::new(),
                 stats: DetectStats::default(),
             },
@@ -168,6 +173,7 @@ impl Detector {
     pub fn stats(&self) -> DetectStats {
         let mut s = self.work.stats;
         s.threshold_table_full = self.work.thresholds.full;
+        s.xbits_table_full = self.work.xbits.full;
         s
     }
 
@@ -479,6 +485,11 @@ impl Work {
     }
 
     fn bits_ok(&mut self, engine: &Engine, sig: &Sig, v: &View<'_>) -> bool {
+        for x in &sig.xbits {
+            if !self.xbits.check(x, v.src, v.dst, v.ts) {
+                return false;
+            }
+        }
         if sig.bits.is_empty() {
             return true;
         }
@@ -532,6 +543,9 @@ impl Work {
         v: &View<'_>,
         tx_id: Option<u64>,
     ) -> bool {
+        for x in &sig.xbits {
+            self.xbits.apply(x, v.src, v.dst, v.ts);
+        }
         if let Some(flow) = v.flow {
             let words = engine.flowbits.div_ceil(64);
             if let Some(st) = self.flow_state(&flow) {

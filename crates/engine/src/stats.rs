@@ -135,6 +135,7 @@ impl EngineStats {
         d.suppressed += e.suppressed;
         d.candidates += e.candidates;
         d.threshold_table_full += e.threshold_table_full;
+        d.xbits_table_full += e.xbits_table_full;
     }
 
     /// Decoder events raised, all kinds.
@@ -300,6 +301,7 @@ pub fn write_stats_event(
     w.u64("defrag_memcap", s.defrag.memcap_hits);
     w.u64("oversized_packets", run.oversized_skipped);
     w.u64("threshold_table_full", s.detect.threshold_table_full);
+    w.u64("xbits_table_full", s.detect.xbits_table_full);
     w.u64("event_batches_dropped", run.bus_batches_dropped);
     w.u64("events_dropped", run.bus_events_dropped);
     w.close_object();

@@ -686,6 +686,46 @@ pub enum Flowbits {
     NoAlert,
 }
 
+/// `xbits:cmd,name,track <ip_src|ip_dst|ip_pair>[,expire N]`: bits kept per host or host pair
+/// across flows.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Xbits {
+    /// The command.
+    pub cmd: XbitCmd,
+    /// Bit name.
+    pub name: String,
+    /// Whose bit.
+    pub track: XbitTrack,
+    /// Lifetime of a set bit in seconds (`expire`; Suricata's default is 30).
+    pub expire: u32,
+}
+
+/// `xbits` commands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum XbitCmd {
+    /// `set`
+    Set,
+    /// `unset`
+    Unset,
+    /// `toggle`
+    Toggle,
+    /// `isset`
+    IsSet,
+    /// `isnotset`
+    IsNotSet,
+}
+
+/// Whose `xbits` a rule reads or writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum XbitTrack {
+    /// The packet's source address.
+    IpSrc,
+    /// The packet's destination address.
+    IpDst,
+    /// The address pair, either way round.
+    IpPair,
+}
+
 /// How `threshold`, `detection_filter` and threshold.config entries count.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Track {
@@ -794,6 +834,8 @@ pub enum Opt {
     Flow(FlowOpts),
     /// `flowbits`
     Flowbits(Flowbits),
+    /// `xbits`
+    Xbits(Xbits),
     /// `threshold`
     Threshold(Threshold),
     /// `detection_filter`

@@ -1163,6 +1163,10 @@ impl Builder {
                 let f = flowbits(kw, need(kw, v)?)?;
                 self.push_opt(Opt::Flowbits(f));
             }
+            "xbits" => {
+                let x = xbits(kw, need(kw, v)?)?;
+                self.push_opt(Opt::Xbits(x));
+            }
             "threshold" => {
                 if self.seen_detection_filter {
                     return Err(invalid(kw, "cannot be combined with detection_filter"));
@@ -1877,6 +1881,58 @@ fn flowbits(kw: &str, v: &str) -> R<Flowbits> {
             }
         }
         other => return Err(invalid(kw, format!("unknown command {}", preview(other)))),
+    })
+}
+
+fn xbits(kw: &str, v: &str) -> R<Xbits> {
+    let a = args(v);
+    let [cmd, name, rest @ ..] = a.as_slice() else {
+        return Err(invalid(
+            kw,
+            "expected `command, name, track ip_src|ip_dst|ip_pair`",
+        ));
+    };
+    let cmd = match cmd.to_ascii_lowercase().as_str() {
+        "set" => XbitCmd::Set,
+        "unset" => XbitCmd::Unset,
+        "toggle" => XbitCmd::Toggle,
+        "isset" => XbitCmd::IsSet,
+        "isnotset" => XbitCmd::IsNotSet,
+        other => return Err(invalid(kw, format!("unknown command {}", preview(other)))),
+    };
+    if name.is_empty()
+        || name
+            .bytes()
+            .any(|b| b.is_ascii_whitespace() || b == b'|' || b == b'&')
+    {
+        return Err(invalid(kw, format!("bad name {}", preview(name))));
+    }
+    let (mut track, mut expire) = (None, 30);
+    for w in rest {
+        let (k, val) = w.split_once(char::is_whitespace).unwrap_or((w, ""));
+        match (k, val.trim()) {
+            ("track", "ip_src") => track = Some(XbitTrack::IpSrc),
+            ("track", "ip_dst") => track = Some(XbitTrack::IpDst),
+            ("track", "ip_pair") => track = Some(XbitTrack::IpPair),
+            // Suricata parses `track tx` but has no transaction bits in IDS mode either.
+            ("track", other) => {
+                return Err(unsupported(&format!("{kw} track {}", preview(other))));
+            }
+            ("expire", n) => {
+                expire = u32_of(kw, n)?;
+                if expire == 0 {
+                    return Err(invalid(kw, "expire must be at least 1 second"));
+                }
+            }
+            _ => return Err(invalid(kw, format!("unknown option {}", preview(w)))),
+        }
+    }
+    let track = track.ok_or_else(|| invalid(kw, "missing `track ip_src|ip_dst|ip_pair`"))?;
+    Ok(Xbits {
+        cmd,
+        name: name.to_string(),
+        track,
+        expire,
     })
 }
 
@@ -2837,7 +2893,6 @@ mod tests {
             ]
         );
         for kw in [
-            "xbits:set,x,track ip_src",
             "hostbits:set,x",
             "flowint:a,+,1",
             "base64_decode",
