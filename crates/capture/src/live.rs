@@ -82,8 +82,8 @@ pub struct LiveConfig {
     pub promisc: bool,
     /// Fanout group id (unique per capture on a host).
     pub fanout_group: u16,
-    /// Fanout mode.
-    pub fanout: FanoutMode,
+    /// Fanout mode; `None` for a socket outside any group (`sniff`).
+    pub fanout: Option<FanoutMode>,
 }
 
 impl Default for LiveConfig {
@@ -95,7 +95,7 @@ impl Default for LiveConfig {
             block_timeout_ms: 100,
             promisc: false,
             fanout_group: 0,
-            fanout: FanoutMode::IpPair,
+            fanout: Some(FanoutMode::IpPair),
         }
     }
 }
@@ -306,21 +306,23 @@ impl LiveSocket {
             )
             .map_err(|_| sys("PACKET_ADD_MEMBERSHIP (promiscuous)"))?;
         }
-        let (mode, program) = match cfg.fanout {
-            FanoutMode::IpPair => (libc::PACKET_FANOUT_CBPF, Some(fanout_program())),
-            FanoutMode::Hash => (
-                libc::PACKET_FANOUT_HASH | libc::PACKET_FANOUT_FLAG_DEFRAG,
-                None,
-            ),
-            FanoutMode::Cpu => (libc::PACKET_FANOUT_CPU, None),
-        };
-        let arg: libc::c_int = (u32::from(cfg.fanout_group) | (mode << 16)) as libc::c_int;
-        setsockopt(&sock.fd, libc::SOL_PACKET, libc::PACKET_FANOUT, &arg)
-            .map_err(|_| sys("PACKET_FANOUT"))?;
-        if let Some(p) = program {
-            let prog = p.as_fprog();
-            setsockopt(&sock.fd, libc::SOL_PACKET, libc::PACKET_FANOUT_DATA, &prog)
-                .map_err(|_| sys("PACKET_FANOUT_DATA (fanout program)"))?;
+        if let Some(fanout) = cfg.fanout {
+            let (mode, program) = match fanout {
+                FanoutMode::IpPair => (libc::PACKET_FANOUT_CBPF, Some(fanout_program())),
+                FanoutMode::Hash => (
+                    libc::PACKET_FANOUT_HASH | libc::PACKET_FANOUT_FLAG_DEFRAG,
+                    None,
+                ),
+                FanoutMode::Cpu => (libc::PACKET_FANOUT_CPU, None),
+            };
+            let arg = (u32::from(cfg.fanout_group) | (mode << 16)) as libc::c_int;
+            setsockopt(&sock.fd, libc::SOL_PACKET, libc::PACKET_FANOUT, &arg)
+                .map_err(|_| sys("PACKET_FANOUT"))?;
+            if let Some(p) = program {
+                let prog = p.as_fprog();
+                setsockopt(&sock.fd, libc::SOL_PACKET, libc::PACKET_FANOUT_DATA, &prog)
+                    .map_err(|_| sys("PACKET_FANOUT_DATA (fanout program)"))?;
+            }
         }
         Ok(sock)
     }
