@@ -571,3 +571,40 @@ fn sniff_prints_one_line_per_packet_with_app_summaries() {
         );
     }
 }
+
+#[test]
+fn sighup_during_traffic_keeps_every_flow() {
+    let Some(shared) = shared() else { return };
+    let Some(ns) = netns("hup") else { return };
+    let r = rules(&shared);
+    let mut live = start_live(&ns, "live-hup", &["-S", r.to_str().unwrap()]);
+    let eve_path = live.out.join("eve.json");
+    let (name, file) = (ns.name.clone(), pcap(&shared));
+    let replayer = std::thread::spawn(move || {
+        let ns = Netns { name };
+        let sent = replay(&ns, &file, &["--pps", "5000"]);
+        // The namespace belongs to the test, not this thread.
+        std::mem::forget(ns);
+        sent
+    });
+    wait_for("some traffic before the reload", || {
+        latest_stats(&eve_path)
+            .is_some_and(|s| s["stats"]["decoder"]["pkts"].as_u64() >= Some(5000))
+    });
+    assert!(sh_ok(&["kill", "-HUP", &live.child.id().to_string()]));
+    wait_for("the rule reload", || {
+        live.stderr.lock().unwrap().contains("rules reloaded")
+    });
+    let sent = replayer.join().unwrap();
+    let (_, err) = stop_after(&mut live, sent, "-TERM");
+    let events = eve(&eve_path);
+    let reference = analyze_reference(&shared, "live-hup-ref");
+    // The reload swapped the rules mid-capture without touching flows, streams or app state.
+    assert_same_flows(&flow_keys(&events), &flow_keys(&reference));
+    assert_eq!(
+        of_type(&events, "http").len(),
+        of_type(&reference, "http").len(),
+        "{err}"
+    );
+    assert!(of_type(&events, "alert").len() > 300, "{err}");
+}
