@@ -490,7 +490,7 @@ fn check_config(cfg: &LiveConfig) -> Result<(), LiveError> {
     if cfg.block_count == 0 || cfg.block_count > 65536 {
         return bad("block_count must be 1..=65536");
     }
-    if cfg.frame_bytes < 128 || cfg.frame_bytes % 16 != 0 || cfg.frame_bytes > cfg.block_bytes {
+    if cfg.frame_bytes < 128 || cfg.frame_bytes & 15 != 0 || cfg.frame_bytes > cfg.block_bytes {
         return bad("frame_bytes must be a multiple of 16, at least 128 and at most block_bytes");
     }
     Ok(())

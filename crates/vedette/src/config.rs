@@ -463,7 +463,7 @@ impl Config {
         if l.block_count == 0 || l.block_count > 65536 {
             return Err(bad("capture.live.block_count", "must be 1..=65536"));
         }
-        if l.frame_bytes < 128 || l.frame_bytes % 16 != 0 || l.frame_bytes > l.block_bytes {
+        if l.frame_bytes < 128 || l.frame_bytes & 15 != 0 || l.frame_bytes > l.block_bytes {
             return Err(bad(
                 "capture.live.frame_bytes",
                 "must be a multiple of 16, at least 128 and at most block_bytes",
