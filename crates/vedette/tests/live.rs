@@ -608,3 +608,55 @@ fn sighup_during_traffic_keeps_every_flow() {
     );
     assert!(of_type(&events, "alert").len() > 300, "{err}");
 }
+
+#[test]
+fn without_cap_net_raw_the_error_says_what_to_do() {
+    let root = Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
+    let out = tmpdir("live-perm");
+    // As root, drop CAP_NET_RAW from the bounding set so the exec'd binary cannot have it.
+    let mut cmd = if root && sh_ok(&["setpriv", "--version"]) {
+        let mut c = Command::new("setpriv");
+        c.args(["--bounding-set", "-net_raw"])
+            .arg(env!("CARGO_BIN_EXE_vedette"));
+        c
+    } else if root {
+        eprintln!("SKIP: setpriv missing, cannot drop CAP_NET_RAW as root");
+        return;
+    } else {
+        vedette()
+    };
+    let o = cmd
+        .args(["live", "-i", "lo", "--output-dir"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("CAP_NET_RAW") && err.contains("setcap cap_net_raw,cap_net_admin+eip"),
+        "{err}"
+    );
+}
+
+#[test]
+fn unknown_interface_and_bad_filter_are_one_line_errors() {
+    let o = run(vedette().args(["sniff", "-i", "no-such-if0", "-c", "1"]));
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("no such network interface: no-such-if0"),
+        "{err}"
+    );
+    let o = run(vedette().args(["sniff", "-i", "lo", "-c", "1", "-f", "tcp port banana"]));
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("bad BPF filter 'tcp port banana'")
+            || err.contains("apt-get install libpcap0.8"),
+        "{err}"
+    );
+}
