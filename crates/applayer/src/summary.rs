@@ -235,6 +235,19 @@ mod tests {
         assert_eq!(sum(true, 5000, 443, &ch), "TLS ClientHello sni=example.com");
     }
 
+    proptest::proptest! {
+        #[test]
+        fn any_payload_gives_printable_bounded_text(
+            tcp: bool,
+            port in proptest::sample::select(vec![53u16, 80, 443, 5353]),
+            p in proptest::collection::vec(proptest::num::u8::ANY, 0..600),
+        ) {
+            let s = sum(tcp, 40000, port, &p);
+            proptest::prop_assert!(s.bytes().all(|c| (0x20..0x7f).contains(&c)));
+            proptest::prop_assert!(s.len() <= 128 + 2 * (4 * MAX_SUMMARY_FIELD + 3));
+        }
+    }
+
     #[test]
     fn hostile_bytes_never_panic_and_are_escaped() {
         assert_eq!(
