@@ -18,7 +18,8 @@
 #      file per run, default 40), WORKERS (default "1 2"), RULES (rule file, default none),
 #      STEPS (--pps steps tried after a top-speed run with drops, highest first),
 #      VEDETTE (binary, default target/release/vedette, built when missing),
-#      DRAIN_LOOP (replays of the file in the drain phase, default 30; must fit the rings).
+#      DRAIN_LOOP (replays of the file in the drain phase, default 24: about 420 MiB of ring
+#      slots for this file, which must fit one worker's 512 MiB ring; drops are reported)..
 set -eu
 cd "$(dirname "$0")/.."
 SHARED=${VEDETTE_SHARED:-../shared}
@@ -28,7 +29,7 @@ WORKERS=${WORKERS:-"1 2"}
 RULES=${RULES:-}
 STEPS=${STEPS:-"2000000 1500000 1200000 1000000 800000 600000 400000 300000 200000 100000"}
 VEDETTE=${VEDETTE:-target/release/vedette}
-DRAIN_LOOP=${DRAIN_LOOP:-30}
+DRAIN_LOOP=${DRAIN_LOOP:-24}
 NS=vedette-bench-$$
 OUT=$(mktemp -d)
 
