@@ -19,7 +19,7 @@
 #      STEPS (--pps steps tried after a top-speed run with drops, highest first),
 #      VEDETTE (binary, default target/release/vedette, built when missing),
 #      DRAIN_LOOP (replays of the file in the drain phase, default 24: about 420 MiB of ring
-#      slots for this file, which must fit one worker's 512 MiB ring; drops are reported)..
+#      slots for this file, which must fit one worker's 512 MiB ring; drops are reported).
 set -eu
 cd "$(dirname "$0")/.."
 SHARED=${VEDETTE_SHARED:-../shared}
