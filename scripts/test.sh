@@ -1,5 +1,6 @@
 #!/bin/sh
-# The whole test suite, as CI runs it: installs what the tests need (tshark, Suricata 7 for the
+# The whole test suite, as CI runs it: installs what the tests need (tshark, tcpreplay and its
+# libpcap for the live-capture tests, Suricata 7 for the
 # differential tests), checks formatting
 # and lints, then runs every test of the workspace in release mode (the end-to-end tests drive
 # the real binary on large generated captures, which debug builds make slow).
@@ -7,7 +8,7 @@
 # with CI=true, missing data or tools fail the tests instead of skipping them.
 set -eu
 cd "$(dirname "$0")/.."
-sh scripts/install-test-deps.sh tshark suricata
+sh scripts/install-test-deps.sh tshark tcpreplay suricata
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --release -- -D warnings
 cargo test --workspace --release

@@ -22,6 +22,7 @@
 
 pub mod dns;
 pub mod http;
+pub mod summary;
 pub mod tls;
 
 use vedette_types::Direction;

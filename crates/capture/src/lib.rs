@@ -1,4 +1,4 @@
-//! Packet sources: classic pcap and pcapng files, directories of them (live capture later).
+//! Packet sources: classic pcap and pcapng files, directories of them, live AF_PACKET rings.
 //!
 //! Owns: reading captures into zero-copy packet views with their timestamps and link types.
 //! Must not: decode protocols, allocate per packet (buffers are reused), or panic on a corrupt
@@ -8,6 +8,8 @@
 //! - [`FileSource`] reads one classic pcap or pcapng file (or any byte stream in those formats).
 //! - [`CaptureSet`] reads files and directories as one stream, ordered by each file's first
 //!   packet, logging and skipping bad files instead of stopping.
+//! - [`LiveSocket`] (Linux) captures from an interface through a TPACKET_V3 ring in a fanout
+//!   group; [`BpfProgram`] compiles tcpdump-syntax filters with libpcap loaded at run time.
 //!
 //! Hostile files: every length read from a file is checked against [`CaptureLimits`] or a named
 //! constant (`MAX_*`) before it sizes a read, so a file cannot make the reader allocate more
@@ -17,8 +19,14 @@
 use std::path::PathBuf;
 use vedette_types::{LinkType, Timestamp};
 
+#[cfg(target_os = "linux")]
+#[allow(unsafe_code)] // socket options, the mmapped ring and dlopen of libpcap need syscalls
+mod bpf;
 mod buf;
 mod file;
+#[cfg(target_os = "linux")]
+#[allow(unsafe_code)] // AF_PACKET socket, ring mapping and kernel statistics
+mod live;
 mod set;
 #[cfg(test)]
 mod testutil;
@@ -28,6 +36,11 @@ pub use file::{
     MAX_META_BLOCK_BYTES, MAX_PACKET_OPTIONS_BYTES, MAX_SKIPPED_BLOCK_BYTES,
 };
 pub use set::{CaptureSet, MAX_KEPT_ERRORS};
+#[cfg(target_os = "linux")]
+pub use {
+    bpf::{fanout_program, BpfProgram, MAX_BPF_INSNS, MAX_FILTER_CHARS},
+    live::{interface_link_type, FanoutMode, LiveConfig, LiveError, LiveSocket},
+};
 
 /// One captured frame, borrowed from the source's reused buffer until the next call.
 #[derive(Clone, Copy, Debug)]
@@ -57,6 +70,26 @@ pub struct SourceStats {
     pub bytes: u64,
     /// Records skipped because their captured length exceeded `max_packet_bytes`.
     pub oversized_skipped: u64,
+}
+
+/// Kernel counters of one socket (PACKET_STATISTICS), accumulated since it was opened.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct KernelStats {
+    /// Packets that reached the socket (after the filter), including dropped ones.
+    pub packets: u64,
+    /// Packets dropped because the ring was full.
+    pub drops: u64,
+    /// Times the ring was frozen (all blocks owned by user space).
+    pub freezes: u64,
+}
+
+impl KernelStats {
+    /// Adds another socket's counters.
+    pub fn merge(&mut self, o: &KernelStats) {
+        self.packets += o.packets;
+        self.drops += o.drops;
+        self.freezes += o.freezes;
+    }
 }
 
 /// Limits applied to hostile capture files.

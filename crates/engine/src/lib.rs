@@ -122,6 +122,8 @@ pub struct Worker {
     now: Timestamp,
     last_sweep_sec: i64,
     detect: Option<Detector>,
+    /// Detection counters of rule sets replaced by [`Worker::set_rules`].
+    detect_before: DetectStats,
 }
 
 impl Worker {
@@ -144,7 +146,18 @@ impl Worker {
             stats: EngineStats::default(),
             now: Timestamp(i64::MIN),
             last_sweep_sec: i64::MIN,
+            detect_before: DetectStats::default(),
         }
+    }
+
+    /// Replaces the rules (a reload) while keeping flows, streams and app-layer state. Flowbits
+    /// and threshold counters belong to the old rule set (their numbering changes with the rules)
+    /// and start empty; the detection counters keep counting.
+    pub fn set_rules(&mut self, rules: Option<Arc<RuleEngine>>) {
+        if let Some(old) = self.detect.take() {
+            add_detect(&mut self.detect_before, &old.stats());
+        }
+        self.detect = rules.map(Detector::new);
     }
 
     /// Counters so far (flow and defrag counters included).
@@ -154,8 +167,9 @@ impl Worker {
         s.flows_active = self.flows.active();
         s.defrag = *self.defrag.stats();
         s.app = self.app.stats;
+        s.detect = self.detect_before;
         if let Some(d) = &self.detect {
-            s.detect = d.stats();
+            add_detect(&mut s.detect, &d.stats());
         }
         s
     }
@@ -335,6 +349,13 @@ impl Worker {
         }
         self.stats.decoder_events_dropped += u64::from(events.dropped);
     }
+}
+
+fn add_detect(d: &mut DetectStats, e: &DetectStats) {
+    d.alerts += e.alerts;
+    d.suppressed += e.suppressed;
+    d.candidates += e.candidates;
+    d.threshold_table_full += e.threshold_table_full;
 }
 
 /// A batch sized for a worker's event buffer.

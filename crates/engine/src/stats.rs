@@ -1,6 +1,7 @@
 //! Worker counters and the EVE `stats` event (Suricata's layout: `stats.decoder.*`,
 //! `stats.flow.*`, `stats.defrag.*`, plus vedette's own caps under `stats.vedette`).
 
+use vedette_capture::KernelStats;
 use vedette_decode::DecodeEvent;
 use vedette_eve::{EventBatch, EventType, Header};
 use vedette_flow::{DefragStats, FlowStats};
@@ -167,12 +168,15 @@ pub struct RunCounters {
     pub peak_rss_bytes: u64,
 }
 
-/// Appends a `stats` event with Suricata's layout.
+/// Appends a `stats` event with Suricata's layout. `kernel` holds the counters of each live
+/// capture socket (empty for files): their sums become `kernel_packets`/`kernel_drops` and each
+/// socket is listed under `capture.workers`, so no worker's drops can hide in a total.
 pub fn write_stats_event(
     batch: &mut EventBatch,
     ts: Timestamp,
     s: &EngineStats,
     run: &RunCounters,
+    kernel: &[KernelStats],
 ) {
     let mut w = batch.begin(EventType::Stats);
     w.header(&Header {
@@ -185,10 +189,29 @@ pub fn write_stats_event(
     w.object("stats");
     w.u64("uptime", run.uptime_secs);
     w.object("capture");
-    w.u64("kernel_packets", s.pkts);
-    w.u64("kernel_drops", run.kernel_drops);
-    w.u64("files_opened", run.files_opened);
-    w.u64("files_failed", run.files_failed);
+    if kernel.is_empty() {
+        w.u64("kernel_packets", s.pkts);
+        w.u64("kernel_drops", run.kernel_drops);
+        w.u64("files_opened", run.files_opened);
+        w.u64("files_failed", run.files_failed);
+    } else {
+        let mut total = KernelStats::default();
+        for k in kernel {
+            total.merge(k);
+        }
+        w.u64("kernel_packets", total.packets);
+        w.u64("kernel_drops", total.drops);
+        w.u64("kernel_freezes", total.freezes);
+        w.array("workers");
+        for k in kernel {
+            w.elem_object();
+            w.u64("kernel_packets", k.packets);
+            w.u64("kernel_drops", k.drops);
+            w.u64("kernel_freezes", k.freezes);
+            w.close_object();
+        }
+        w.close_array();
+    }
     w.close_object();
     w.object("decoder");
     w.u64("pkts", s.pkts);

@@ -142,7 +142,7 @@ fn stats_event_is_valid_json_with_nested_decoder_events() {
     };
     s.decoder_events[DecodeEvent::Ipv4TruncPkt.index()] = 2;
     let mut b = EventBatch::default();
-    write_stats_event(&mut b, Timestamp(0), &s, &RunCounters::default());
+    write_stats_event(&mut b, Timestamp(0), &s, &RunCounters::default(), &[]);
     let v: serde_json::Value = serde_json::from_slice(b.record(0).unwrap()).unwrap();
     assert_eq!(v["stats"]["decoder"]["pkts"], 3);
     assert_eq!(v["stats"]["decoder"]["event"]["ipv4"]["trunc_pkt"], 2);

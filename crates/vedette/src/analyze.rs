@@ -10,11 +10,11 @@ use crate::outputs::{EveFile, EventCounts, Output};
 use anyhow::{bail, Context as _};
 use crossbeam_channel::{bounded, Receiver, Sender, TrySendError};
 use std::io::IsTerminal as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use vedette_capture::{CaptureLimits, CaptureSet, Packet, PacketSource};
+use vedette_capture::{CaptureLimits, CaptureSet, KernelStats, Packet, PacketSource};
 use vedette_engine::{
     new_batch, write_stats_event, EngineConfig, EngineStats, EveOptions, RuleEngine, RunCounters,
     Worker,
@@ -55,6 +55,8 @@ pub struct RunSummary {
     pub eve_path: Option<PathBuf>,
     /// Peak resident memory, bytes (0 when unknown).
     pub peak_rss_bytes: u64,
+    /// Kernel counters per live capture socket (`None` for files).
+    pub kernel: Option<Vec<KernelStats>>,
 }
 
 /// Peak resident set size of this process (Linux `VmHWM`), or 0 when it cannot be read.
@@ -132,7 +134,7 @@ pub fn engine_config(cfg: &Config) -> EngineConfig {
 
 /// The event bus: a bounded queue of batches from workers to the output thread.
 #[derive(Clone)]
-struct Bus {
+pub struct Bus {
     tx: Sender<EventBatch>,
     overflow: Overflow,
     dropped_batches: Arc<AtomicU64>,
@@ -141,7 +143,8 @@ struct Bus {
 }
 
 impl Bus {
-    fn send(&self, batch: EventBatch) {
+    /// Hands a batch to the outputs (blocking or dropping as configured).
+    pub fn send(&self, batch: EventBatch) {
         if batch.is_empty() {
             return;
         }
@@ -166,7 +169,7 @@ impl Bus {
 const EVENT_FLUSH_BYTES: usize = 512 * 1024;
 
 /// Hands a worker's events to the bus when enough piled up or the interval passed.
-struct Flusher {
+pub struct Flusher {
     bus: Bus,
     interval: Duration,
     last: Instant,
@@ -174,7 +177,18 @@ struct Flusher {
 }
 
 impl Flusher {
-    fn maybe_flush(&mut self, w: &mut Worker, force: bool) {
+    /// A flusher for one worker.
+    pub fn new(bus: Bus, interval: Duration, ipv6_compress: bool) -> Flusher {
+        Flusher {
+            bus,
+            interval,
+            last: Instant::now(),
+            ipv6_compress,
+        }
+    }
+
+    /// Hands the worker's batch on when it is big or old enough (always with `force`).
+    pub fn maybe_flush(&mut self, w: &mut Worker, force: bool) {
         let due = force
             || w.pending_event_bytes() >= EVENT_FLUSH_BYTES
             || (w.pending_event_bytes() > 0 && self.last.elapsed() >= self.interval);
@@ -215,33 +229,8 @@ pub fn run(opts: AnalyzeOptions) -> anyhow::Result<RunSummary> {
         max_packet_bytes: cfg.capture.max_packet_bytes,
     };
     let mut source = CaptureSet::open(&opts.inputs, limits)?;
-    std::fs::create_dir_all(&opts.output_dir).with_context(|| {
-        format!(
-            "cannot create output directory {}",
-            opts.output_dir.display()
-        )
-    })?;
-
-    let mut outputs: Vec<Box<dyn Output>> = Vec::new();
-    let mut eve_path = None;
-    if cfg.outputs.eve.enabled {
-        let p = opts.output_dir.join(&cfg.outputs.eve.filename);
-        outputs.push(Box::new(EveFile::create(&p)?));
-        eve_path = Some(p);
-    }
-    let (bus_tx, bus_rx) = bounded::<EventBatch>(cfg.events.queue_batches as usize);
-    let bus = Bus {
-        tx: bus_tx,
-        overflow: cfg.events.overflow,
-        dropped_batches: Arc::new(AtomicU64::new(0)),
-        dropped_events: Arc::new(AtomicU64::new(0)),
-        sent_events: Arc::new(AtomicU64::new(0)),
-    };
-    let flush_interval = Duration::from_millis(cfg.events.flush_interval_ms);
-    let output_thread = std::thread::Builder::new()
-        .name("vedette-outputs".into())
-        .spawn(move || output_loop(bus_rx, outputs, flush_interval))
-        .context("cannot start the output thread")?;
+    let pipe = EventPipe::start(cfg, &opts.output_dir, false)?;
+    let (bus, flush_interval) = (pipe.bus.clone(), pipe.flush_interval);
 
     let ecfg = engine_config(cfg);
     let progress = make_progress(opts.progress, source.total_bytes());
@@ -270,47 +259,127 @@ pub fn run(opts: AnalyzeOptions) -> anyhow::Result<RunSummary> {
         pb.finish_and_clear();
     }
     let src_stats = source.stats();
-    if cfg.outputs.eve.stats {
-        let run = RunCounters {
-            uptime_secs: started.elapsed().as_secs(),
-            files_opened: src_stats.files_opened,
-            files_failed: src_stats.files_failed + src_stats.files_truncated,
-            oversized_skipped: src_stats.oversized_skipped,
-            kernel_drops: 0,
-            bus_batches_dropped: bus.dropped_batches.load(Ordering::Relaxed),
-            bus_events_dropped: bus.dropped_events.load(Ordering::Relaxed),
-            events_written: bus.sent_events.load(Ordering::Relaxed) + 1,
-            peak_rss_bytes: peak_rss_bytes(),
-        };
-        let mut b = new_batch(ecfg.eve.ipv6_compress);
-        let ts = if last_ts.0 == i64::MIN {
-            Timestamp(0)
-        } else {
-            last_ts
-        };
-        write_stats_event(&mut b, ts, &stats, &run);
-        // The final stats event must not be dropped, whatever the overflow policy.
-        let n = b.len() as u64;
-        if bus.tx.send(b).is_ok() {
-            bus.sent_events.fetch_add(n, Ordering::Relaxed);
-        }
-    }
-    let dropped_batches = bus.dropped_batches.load(Ordering::Relaxed);
-    drop(bus);
-    let events = match output_thread.join() {
-        Ok(r) => r?,
-        Err(_) => bail!("the output thread panicked"),
+    let run = RunCounters {
+        uptime_secs: started.elapsed().as_secs(),
+        files_opened: src_stats.files_opened,
+        files_failed: src_stats.files_failed + src_stats.files_truncated,
+        oversized_skipped: src_stats.oversized_skipped,
+        ..RunCounters::default()
     };
+    drop(bus);
+    let done = pipe.finish(cfg.outputs.eve.stats.then_some((last_ts, &stats, run)), &[])?;
     Ok(RunSummary {
         stats,
-        events,
+        events: done.events,
         wall: started.elapsed(),
         files: src_stats.files_opened,
         capture_errors: source.errors().to_vec(),
-        dropped_batches,
-        eve_path,
+        dropped_batches: done.dropped_batches,
+        eve_path: done.eve_path,
         peak_rss_bytes: peak_rss_bytes(),
+        kernel: None,
     })
+}
+
+/// The event path shared by `analyze` and `live`: the bus, the output thread and its outputs.
+pub struct EventPipe {
+    /// Where workers hand their batches.
+    pub bus: Bus,
+    /// Longest time events wait in a worker.
+    pub flush_interval: Duration,
+    ipv6_compress: bool,
+    eve_path: Option<PathBuf>,
+    thread: std::thread::JoinHandle<anyhow::Result<EventCounts>>,
+}
+
+/// What the event path did, once closed.
+pub struct PipeDone {
+    /// Events written, by type.
+    pub events: EventCounts,
+    /// Batches the bus dropped.
+    pub dropped_batches: u64,
+    /// The EVE file, when written.
+    pub eve_path: Option<PathBuf>,
+}
+
+impl EventPipe {
+    /// Creates the output directory and outputs and starts the output thread. `live` makes the
+    /// outputs flush whenever the bus is idle, so `tail -f eve.json` follows the traffic.
+    pub fn start(cfg: &Config, output_dir: &Path, live: bool) -> anyhow::Result<EventPipe> {
+        std::fs::create_dir_all(output_dir)
+            .with_context(|| format!("cannot create output directory {}", output_dir.display()))?;
+        let mut outputs: Vec<Box<dyn Output>> = Vec::new();
+        let mut eve_path = None;
+        if cfg.outputs.eve.enabled {
+            let p = output_dir.join(&cfg.outputs.eve.filename);
+            outputs.push(Box::new(EveFile::create(&p)?));
+            eve_path = Some(p);
+        }
+        let (bus_tx, bus_rx) = bounded::<EventBatch>(cfg.events.queue_batches as usize);
+        let bus = Bus {
+            tx: bus_tx,
+            overflow: cfg.events.overflow,
+            dropped_batches: Arc::new(AtomicU64::new(0)),
+            dropped_events: Arc::new(AtomicU64::new(0)),
+            sent_events: Arc::new(AtomicU64::new(0)),
+        };
+        let flush_interval = Duration::from_millis(cfg.events.flush_interval_ms);
+        let thread = std::thread::Builder::new()
+            .name("vedette-outputs".into())
+            .spawn(move || output_loop(bus_rx, outputs, flush_interval, live))
+            .context("cannot start the output thread")?;
+        Ok(EventPipe {
+            bus,
+            flush_interval,
+            ipv6_compress: cfg.outputs.eve.ipv6_compress,
+            eve_path,
+            thread,
+        })
+    }
+
+    /// Writes a `stats` event now (never dropped, whatever the overflow policy).
+    pub fn write_stats(
+        &self,
+        ts: Timestamp,
+        stats: &EngineStats,
+        mut run: RunCounters,
+        kernel: &[KernelStats],
+    ) {
+        run.bus_batches_dropped = self.bus.dropped_batches.load(Ordering::Relaxed);
+        run.bus_events_dropped = self.bus.dropped_events.load(Ordering::Relaxed);
+        run.events_written = self.bus.sent_events.load(Ordering::Relaxed) + 1;
+        run.peak_rss_bytes = peak_rss_bytes();
+        let mut b = new_batch(self.ipv6_compress);
+        let ts = if ts.0 == i64::MIN { Timestamp(0) } else { ts };
+        write_stats_event(&mut b, ts, stats, &run, kernel);
+        let n = b.len() as u64;
+        if self.bus.tx.send(b).is_ok() {
+            self.bus.sent_events.fetch_add(n, Ordering::Relaxed);
+        }
+    }
+
+    /// Writes the final stats event (when given), closes the bus and waits for the outputs.
+    /// Every other clone of [`EventPipe::bus`] must be dropped first.
+    pub fn finish(
+        self,
+        final_stats: Option<(Timestamp, &EngineStats, RunCounters)>,
+        kernel: &[KernelStats],
+    ) -> anyhow::Result<PipeDone> {
+        if let Some((ts, stats, run)) = final_stats {
+            self.write_stats(ts, stats, run, kernel);
+        }
+        let dropped_batches = self.bus.dropped_batches.load(Ordering::Relaxed);
+        drop(self.bus);
+        let events = match self.thread.join() {
+            Ok(r) => r?,
+            Err(_) => bail!("the output thread panicked"),
+        };
+        Ok(PipeDone {
+            events,
+            dropped_batches,
+            eve_path: self.eve_path,
+        })
+    }
 }
 
 fn make_progress(wanted: bool, total: u64) -> Option<indicatif::ProgressBar> {
@@ -338,12 +407,7 @@ fn run_inline(
     progress: Option<&indicatif::ProgressBar>,
 ) -> (EngineStats, Timestamp) {
     let mut worker = Worker::with_rules(ecfg, rules);
-    let mut flusher = Flusher {
-        bus: bus.clone(),
-        interval,
-        last: Instant::now(),
-        ipv6_compress: ecfg.eve.ipv6_compress,
-    };
+    let mut flusher = Flusher::new(bus.clone(), interval, ecfg.eve.ipv6_compress);
     let mut cnt: u64 = 0;
     loop {
         match source.next_packet() {
@@ -390,12 +454,7 @@ fn run_sharded(
         let (rtx, rrx) = bounded::<PacketBatch>(depth + 2);
         let ecfg = *ecfg;
         let rules = rules.clone();
-        let mut flusher = Flusher {
-            bus: bus.clone(),
-            interval,
-            last: Instant::now(),
-            ipv6_compress: ecfg.eve.ipv6_compress,
-        };
+        let mut flusher = Flusher::new(bus.clone(), interval, ecfg.eve.ipv6_compress);
         let h = std::thread::Builder::new()
             .name(format!("vedette-worker-{i}"))
             .spawn(move || worker_loop(&ecfg, rules, rx, rtx, &mut flusher))
@@ -530,6 +589,7 @@ fn output_loop(
     rx: Receiver<EventBatch>,
     mut outputs: Vec<Box<dyn Output>>,
     interval: Duration,
+    flush_when_idle: bool,
 ) -> anyhow::Result<EventCounts> {
     let mut counts = EventCounts::default();
     let mut last_flush = Instant::now();
@@ -544,7 +604,7 @@ fn output_loop(
             Err(crossbeam_channel::RecvTimeoutError::Timeout) => {}
             Err(crossbeam_channel::RecvTimeoutError::Disconnected) => break,
         }
-        if last_flush.elapsed() >= interval {
+        if last_flush.elapsed() >= interval || (flush_when_idle && rx.is_empty()) {
             for o in outputs.iter_mut() {
                 o.flush()?;
             }

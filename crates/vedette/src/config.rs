@@ -77,6 +77,42 @@ pub struct Config {
 pub struct CaptureCfg {
     /// Largest accepted record.
     pub max_packet_bytes: u32,
+    /// Live capture (`vedette live`, `vedette sniff`).
+    pub live: LiveCfg,
+}
+
+/// How the kernel spreads live packets over workers.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum FanoutCfg {
+    /// vedette's symmetric IP-pair hash (a classic BPF fanout program).
+    IpPair,
+    /// The kernel's flow hash (PACKET_FANOUT_HASH).
+    Hash,
+    /// The receiving CPU (PACKET_FANOUT_CPU).
+    Cpu,
+}
+
+/// `[capture.live]`
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LiveCfg {
+    /// Bytes per ring block.
+    pub block_bytes: u32,
+    /// Blocks per worker ring.
+    pub block_count: u32,
+    /// Frame slot size (snap length).
+    pub frame_bytes: u32,
+    /// Block retire timeout and poll interval, ms.
+    pub block_timeout_ms: u32,
+    /// Promiscuous mode.
+    pub promisc: bool,
+    /// Fanout mode.
+    pub fanout: FanoutCfg,
+    /// Fanout group id (0: derived from the process id).
+    pub fanout_group: u16,
+    /// Seconds between periodic stats events (0: only the final one).
+    pub stats_interval_secs: u64,
 }
 
 /// `[decode]`
@@ -413,6 +449,25 @@ impl Config {
         }
         if self.runtime.batch_packets == 0 {
             return Err(bad("runtime.batch_packets", "must be at least 1"));
+        }
+        let l = &self.capture.live;
+        if !l.block_bytes.is_power_of_two() || !(4096..=1 << 28).contains(&l.block_bytes) {
+            return Err(bad(
+                "capture.live.block_bytes",
+                "must be a power of two from 4096 to 268435456",
+            ));
+        }
+        if l.block_count == 0 || l.block_count > 65536 {
+            return Err(bad("capture.live.block_count", "must be 1..=65536"));
+        }
+        if l.frame_bytes < 128 || l.frame_bytes & 15 != 0 || l.frame_bytes > l.block_bytes {
+            return Err(bad(
+                "capture.live.frame_bytes",
+                "must be a multiple of 16, at least 128 and at most block_bytes",
+            ));
+        }
+        if l.block_timeout_ms == 0 || l.block_timeout_ms > 10_000 {
+            return Err(bad("capture.live.block_timeout_ms", "must be 1..=10000"));
         }
         if self.capture.max_packet_bytes < 64 {
             return Err(bad("capture.max_packet_bytes", "must be at least 64"));

@@ -4,8 +4,10 @@
 
 mod analyze;
 mod config;
+mod live;
 mod outputs;
 mod rules;
+mod sniff;
 mod summary;
 
 use anyhow::Context as _;
@@ -42,6 +44,12 @@ enum Command {
     Analyze(AnalyzeArgs),
     /// Generate the bundled demo capture, analyse it and print a summary.
     Demo(DemoArgs),
+    /// Capture live from an interface (AF_PACKET) and write eve.json until SIGINT/SIGTERM;
+    /// SIGHUP reloads the rules. Needs CAP_NET_RAW.
+    Live(LiveArgs),
+    /// Print one line per packet seen on an interface (time, protocol, endpoints, flags,
+    /// length, app summary). Needs CAP_NET_RAW.
+    Sniff(SniffArgs),
     /// Print configuration.
     Config(ConfigArgs),
     /// Rule tools.
@@ -101,6 +109,46 @@ struct AnalyzeArgs {
     inputs: Vec<PathBuf>,
     #[command(flatten)]
     common: CommonArgs,
+}
+
+#[derive(Args)]
+struct LiveArgs {
+    /// Interface to capture from.
+    #[arg(long, short = 'i', value_name = "IFACE")]
+    interface: String,
+    /// Capture filter in tcpdump syntax (needs libpcap at run time to compile it).
+    #[arg(long, value_name = "EXPR")]
+    bpf: Option<String>,
+    /// Put the interface into promiscuous mode (capture.live.promisc).
+    #[arg(long)]
+    promisc: bool,
+    #[command(flatten)]
+    common: CommonArgs,
+}
+
+#[derive(Args)]
+struct SniffArgs {
+    /// Interface to capture from.
+    #[arg(long, short = 'i', value_name = "IFACE")]
+    interface: String,
+    /// Capture filter in tcpdump syntax (needs libpcap at run time to compile it).
+    #[arg(long, short = 'f', value_name = "EXPR")]
+    filter: Option<String>,
+    /// Stop after N packets.
+    #[arg(long, short = 'c', value_name = "N")]
+    count: Option<u64>,
+    /// One JSON object per packet instead of text.
+    #[arg(long)]
+    json: bool,
+    /// Put the interface into promiscuous mode.
+    #[arg(long)]
+    promisc: bool,
+    /// Configuration file (TOML) for ring sizes.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Override a configuration key (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    sets: Vec<String>,
 }
 
 #[derive(Args)]
@@ -210,6 +258,55 @@ fn demo(args: DemoArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+fn live_cmd(args: LiveArgs) -> anyhow::Result<()> {
+    let mut cfg = load_config(&args.common)?;
+    if args.promisc {
+        cfg.capture.live.promisc = true;
+    }
+    let quiet = args.common.quiet;
+    let rule_paths = args.common.rules.clone();
+    let rules = rules::load(&cfg, &rule_paths, quiet)?.map(|(e, _)| e);
+    let output_dir = args
+        .common
+        .output_dir
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("vedette-out"));
+    // SIGHUP reads the configuration file and the rule files again.
+    let reload = || -> anyhow::Result<_> {
+        let cfg = load_config(&args.common)?;
+        Ok(rules::load(&cfg, &rule_paths, quiet)?.map(|(e, _)| e))
+    };
+    let summary = live::run(
+        live::LiveOptions {
+            iface: args.interface.clone(),
+            bpf: args.bpf.clone(),
+            output_dir,
+            config: cfg,
+            rules,
+        },
+        &reload,
+    )?;
+    if !quiet {
+        summary::print(&summary);
+    }
+    Ok(())
+}
+
+fn sniff_cmd(args: SniffArgs) -> anyhow::Result<()> {
+    let mut cfg = config::Config::load(args.config.as_deref(), &args.sets)?;
+    if args.promisc {
+        cfg.capture.live.promisc = true;
+    }
+    sniff::run(sniff::SniffOptions {
+        iface: args.interface,
+        filter: args.filter,
+        count: args.count,
+        json: args.json,
+        config: cfg,
+    })?;
+    Ok(())
+}
+
 fn config_cmd(args: ConfigArgs) -> anyhow::Result<()> {
     if args.defaults {
         print!("{}", config::DEFAULT_TOML);
@@ -243,6 +340,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Analyze(a) => analyze(a),
         Command::Demo(d) => demo(d),
+        Command::Live(l) => live_cmd(l),
+        Command::Sniff(a) => sniff_cmd(a),
         Command::Config(c) => config_cmd(c),
         Command::Rules(r) => match rules_cmd(r) {
             Ok(code) => return code,

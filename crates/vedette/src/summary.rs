@@ -21,15 +21,41 @@ pub fn print(s: &RunSummary) {
     let st = &s.stats;
     let gbps = st.bytes as f64 * 8.0 / secs / 1e9;
     let mpps = st.pkts as f64 / secs / 1e6;
+    let source = match &s.kernel {
+        Some(k) => format!("from {} live worker(s)", k.len()),
+        None => format!("from {} file(s)", s.files),
+    };
     eprintln!(
-        "vedette: {} packets, {} bytes from {} file(s) in {:.3} s ({:.2} Gbps, {:.3} Mpps)",
+        "vedette: {} packets, {} bytes {} in {:.3} s ({:.2} Gbps, {:.3} Mpps)",
         thousands(st.pkts),
         thousands(st.bytes),
-        s.files,
+        source,
         secs,
         gbps,
         mpps
     );
+    if let Some(k) = &s.kernel {
+        // Drops are printed always, per worker too, so a loss is never hidden in a total.
+        let (pk, dr): (u64, u64) = k
+            .iter()
+            .fold((0, 0), |(p, d), w| (p + w.packets, d + w.drops));
+        let per: Vec<String> = k
+            .iter()
+            .enumerate()
+            .map(|(i, w)| format!("#{i} {} / {}", thousands(w.packets), thousands(w.drops)))
+            .collect();
+        eprintln!(
+            "  kernel: {} packets, {} dropped{}; per worker packets / drops: {}",
+            thousands(pk),
+            thousands(dr),
+            if dr > 0 {
+                " (WARNING: packet loss)"
+            } else {
+                ""
+            },
+            per.join(", ")
+        );
+    }
     let f = &st.flow;
     eprintln!(
         "  flows: {} (tcp {}, udp {}, icmp {}, other {}); ended by timeout {}, shutdown {}, evicted at cap {}",
