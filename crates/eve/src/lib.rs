@@ -374,6 +374,8 @@ impl JsonWriter<'_> {
             if t.has_ports {
                 self.u64("dest_port", u64::from(t.dst_port));
             }
+            // IP version, as Suricata 8 logs it.
+            self.u64("ip_v", if t.src_ip.is_ipv4() { 4 } else { 6 });
             match ip_proto_name(t.proto) {
                 Some(n) => self.str("proto", n),
                 None => {
