@@ -95,6 +95,20 @@ fn skipped_sids(rules: &Path) -> std::collections::BTreeSet<u64> {
         .collect()
 }
 
+/// Runs Suricata 7 on `pcap` with `rules`, writing into `out`.
+fn suricata_with_rules(rules: &Path, pcap: &Path, out: &Path) {
+    let o = Command::new("suricata")
+        .args(["-k", "none", "--runmode", "single", "-S"])
+        .arg(rules)
+        .arg("-l")
+        .arg(out)
+        .arg("-r")
+        .arg(pcap)
+        .output()
+        .expect("run suricata");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
 #[test]
 fn alerts_match_suricata_on_synthetic_small() {
     let Some(shared) = shared() else { return };
@@ -104,16 +118,7 @@ fn alerts_match_suricata_on_synthetic_small() {
     let pcap = shared.join("data/pcap/synthetic-small.pcap");
     let rules = shared.join("data/rules/synthetic-small.rules");
     let s_out = tmpdir("suricata-small-alerts");
-    let o = Command::new("suricata")
-        .args(["-k", "none", "--runmode", "single", "-S"])
-        .arg(&rules)
-        .arg("-l")
-        .arg(&s_out)
-        .arg("-r")
-        .arg(&pcap)
-        .output()
-        .expect("run suricata");
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    suricata_with_rules(&rules, &pcap, &s_out);
     let theirs = alert_set(&s_out.join("eve.json"));
     let v_out = tmpdir("vedette-small-alerts");
     let rules_arg = rules.to_str().unwrap();
@@ -178,16 +183,7 @@ fn same_alerts_as_suricata(name: &str, rules: &str, firing: &[u64]) {
     std::fs::write(&rules_path, rules).unwrap();
     let s_out = dir.join("suricata");
     std::fs::create_dir_all(&s_out).unwrap();
-    let o = Command::new("suricata")
-        .args(["-k", "none", "--runmode", "single", "-S"])
-        .arg(&rules_path)
-        .arg("-l")
-        .arg(&s_out)
-        .arg("-r")
-        .arg(&pcap)
-        .output()
-        .expect("run suricata");
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    suricata_with_rules(&rules_path, &pcap, &s_out);
     let v_out = dir.join("vedette");
     analyze(
         &[&pcap],
