@@ -6,13 +6,14 @@
 //! reader runs the worker inline, so no packet is copied.
 
 use crate::config::{Config, Overflow};
-use crate::outputs::{EveFile, EventCounts, Output};
+use crate::outputs::{EveFile, EventCounts, Output, StoreOutput, StoreReport};
 use anyhow::{bail, Context as _};
 use crossbeam_channel::{bounded, Receiver, Sender, TrySendError};
 use std::io::IsTerminal as _;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use vedette_capture::{CaptureLimits, CaptureSet, Packet, PacketSource};
 use vedette_engine::{
@@ -35,6 +36,8 @@ pub struct AnalyzeOptions {
     pub progress: bool,
     /// Compiled signature rules, shared by the workers.
     pub rules: Option<Arc<RuleEngine>>,
+    /// The event store to write to (`None`: no store).
+    pub store: Option<vedette_store::StoreConfig>,
 }
 
 /// What a run did.
@@ -55,6 +58,8 @@ pub struct RunSummary {
     pub eve_path: Option<PathBuf>,
     /// Peak resident memory, bytes (0 when unknown).
     pub peak_rss_bytes: u64,
+    /// What the store did, when it was written.
+    pub store: Option<StoreReport>,
 }
 
 /// Peak resident set size of this process (Linux `VmHWM`), or 0 when it cannot be read.
@@ -228,6 +233,16 @@ pub fn run(opts: AnalyzeOptions) -> anyhow::Result<RunSummary> {
         outputs.push(Box::new(EveFile::create(&p)?));
         eve_path = Some(p);
     }
+    let store_report = Arc::new(Mutex::new(StoreReport::default()));
+    if let Some(store_cfg) = &opts.store {
+        outputs.push(Box::new(StoreOutput::start(
+            store_cfg,
+            cfg.store.queue_batches as usize,
+            Duration::from_millis(cfg.store.commit_interval_ms),
+            cfg.events.overflow,
+            Arc::clone(&store_report),
+        )?));
+    }
     let (bus_tx, bus_rx) = bounded::<EventBatch>(cfg.events.queue_batches as usize);
     let bus = Bus {
         tx: bus_tx,
@@ -309,6 +324,10 @@ pub fn run(opts: AnalyzeOptions) -> anyhow::Result<RunSummary> {
         dropped_batches,
         eve_path,
         peak_rss_bytes: peak_rss_bytes(),
+        store: opts
+            .store
+            .as_ref()
+            .and_then(|_| store_report.lock().ok().map(|r| r.clone())),
     })
 }
 
@@ -551,7 +570,7 @@ fn output_loop(
         }
     }
     for o in outputs.iter_mut() {
-        o.flush()?;
+        o.finish()?;
     }
     Ok(counts)
 }

@@ -6,6 +6,7 @@ mod analyze;
 mod config;
 mod outputs;
 mod rules;
+mod store_cmd;
 mod summary;
 
 use anyhow::Context as _;
@@ -47,6 +48,12 @@ enum Command {
     /// Rule tools.
     #[command(subcommand)]
     Rules(RulesCommand),
+    /// Import EVE JSON files (vedette's or Suricata's) into the store.
+    Ingest(store_cmd::IngestArgs),
+    /// Run read-only SQL over the store's views (`--schema` lists them).
+    Query(store_cmd::QueryArgs),
+    /// Canned reports from the store, or a self-contained HTML report with charts.
+    Report(store_cmd::ReportArgs),
 }
 
 #[derive(Subcommand)]
@@ -92,6 +99,12 @@ struct CommonArgs {
     /// Do not print the summary.
     #[arg(long, short = 'q')]
     quiet: bool,
+    /// Store directory events are written to (overrides store.path; default ./vedette-data).
+    #[arg(long, value_name = "DIR", conflicts_with = "no_store")]
+    store: Option<PathBuf>,
+    /// Do not write events to the store.
+    #[arg(long)]
+    no_store: bool,
 }
 
 #[derive(Args)]
@@ -147,6 +160,14 @@ fn load_config(common: &CommonArgs) -> anyhow::Result<config::Config> {
     Ok(config::Config::load(common.config.as_deref(), &sets)?)
 }
 
+/// The store the run writes to, from `[store]`, `--store` and `--no-store`.
+fn store_config(cfg: &config::Config, common: &CommonArgs) -> Option<vedette_store::StoreConfig> {
+    if common.no_store || !cfg.store.enabled {
+        return None;
+    }
+    Some(store_cmd::store_config(cfg, common.store.as_deref()))
+}
+
 fn analyze(args: AnalyzeArgs) -> anyhow::Result<()> {
     let cfg = load_config(&args.common)?;
     let rules = rules::load(&cfg, &args.common.rules, args.common.quiet)?.map(|(e, _)| e);
@@ -155,12 +176,14 @@ fn analyze(args: AnalyzeArgs) -> anyhow::Result<()> {
         .output_dir
         .clone()
         .unwrap_or_else(|| PathBuf::from("vedette-out"));
+    let store = store_config(&cfg, &args.common);
     let summary = analyze::run(analyze::AnalyzeOptions {
         inputs: args.inputs,
         output_dir,
         config: cfg,
         progress: !args.common.quiet,
         rules,
+        store,
     })?;
     if !args.common.quiet {
         summary::print(&summary);
@@ -199,12 +222,14 @@ fn demo(args: DemoArgs) -> anyhow::Result<()> {
         rule_paths.push(p);
     }
     let rules = rules::load(&cfg, &rule_paths, args.common.quiet)?.map(|(e, _)| e);
+    let store = store_config(&cfg, &args.common);
     let summary = analyze::run(analyze::AnalyzeOptions {
         inputs: vec![pcap],
         output_dir: dir,
         config: cfg,
         progress: !args.common.quiet,
         rules,
+        store,
     })?;
     summary::print(&summary);
     Ok(())
@@ -248,6 +273,9 @@ fn main() -> ExitCode {
             Ok(code) => return code,
             Err(e) => Err(e),
         },
+        Command::Ingest(a) => store_cmd::ingest(a),
+        Command::Query(a) => store_cmd::query(a),
+        Command::Report(a) => store_cmd::report(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

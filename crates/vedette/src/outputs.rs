@@ -1,11 +1,16 @@
 //! Event outputs, fed by the event bus off the packet path. Each output sees every batch; the
 //! bus thread owns them so that a worker never waits on a file write.
 
+use crate::config::Overflow;
 use anyhow::Context as _;
+use crossbeam_channel::{bounded, Receiver, RecvTimeoutError, Sender, TrySendError};
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 use vedette_eve::{EventBatch, EventType};
+use vedette_store::{IngestStats, StoreConfig, StoreWriter};
 
 /// A consumer of event batches.
 pub trait Output: Send {
@@ -13,6 +18,10 @@ pub trait Output: Send {
     fn write(&mut self, batch: &EventBatch) -> anyhow::Result<()>;
     /// Makes everything written so far durable/visible.
     fn flush(&mut self) -> anyhow::Result<()>;
+    /// Called once after the last batch.
+    fn finish(&mut self) -> anyhow::Result<()> {
+        self.flush()
+    }
 }
 
 /// The EVE JSON file: one event per line.
@@ -66,5 +75,163 @@ impl EventCounts {
     /// Events of one type.
     pub fn get(&self, t: EventType) -> u64 {
         self.by_type.get(t.index()).copied().unwrap_or(0)
+    }
+}
+
+/// What the store did during a run (for the summary).
+#[derive(Clone, Debug, Default)]
+pub struct StoreReport {
+    /// The database file.
+    pub path: PathBuf,
+    /// Writer counters (stored, committed, retention).
+    pub ingest: IngestStats,
+    /// Batches the queue to the store thread could not take.
+    pub dropped_batches: u64,
+    /// Events in those batches.
+    pub dropped_events: u64,
+    /// Why the store thread stopped early, if it did.
+    pub error: Option<String>,
+}
+
+/// The store as an output: batches are copied into a bounded queue and written by their own
+/// thread in batched transactions, so a slow disk never holds up the output thread beyond
+/// the queue (with `overflow = drop`, not at all).
+pub struct StoreOutput {
+    tx: Option<Sender<EventBatch>>,
+    overflow: Overflow,
+    thread: Option<std::thread::JoinHandle<(IngestStats, Option<String>)>>,
+    report: Arc<Mutex<StoreReport>>,
+}
+
+impl StoreOutput {
+    /// Opens the store (so a bad path or corrupt file fails the run up front) and starts its
+    /// thread. `report` receives the final counters in [`Output::finish`].
+    pub fn start(
+        cfg: &StoreConfig,
+        queue_batches: usize,
+        commit_interval: Duration,
+        overflow: Overflow,
+        report: Arc<Mutex<StoreReport>>,
+    ) -> anyhow::Result<Self> {
+        let writer = StoreWriter::open(cfg)?;
+        if let Ok(mut r) = report.lock() {
+            r.path = writer.path().to_owned();
+        }
+        let (tx, rx) = bounded::<EventBatch>(queue_batches.max(1));
+        let thread = std::thread::Builder::new()
+            .name("vedette-store".into())
+            .spawn(move || store_loop(writer, rx, commit_interval))
+            .context("cannot start the store thread")?;
+        Ok(StoreOutput {
+            tx: Some(tx),
+            overflow,
+            thread: Some(thread),
+            report,
+        })
+    }
+
+    fn count_drop(&self, events: usize) {
+        if let Ok(mut r) = self.report.lock() {
+            r.dropped_batches += 1;
+            r.dropped_events += events as u64;
+        }
+    }
+}
+
+/// The store thread: writes batches, commits when a batch of events is full (inside the
+/// writer) or `commit_interval` passed, and stops on the first database error (logged; later
+/// batches are then counted as dropped).
+fn store_loop(
+    mut writer: StoreWriter,
+    rx: Receiver<EventBatch>,
+    commit_interval: Duration,
+) -> (IngestStats, Option<String>) {
+    let mut last_commit = Instant::now();
+    let mut error = None;
+    'run: loop {
+        match rx.recv_timeout(commit_interval) {
+            Ok(batch) => {
+                for i in 0..batch.len() {
+                    let Some(line) = batch.record(i) else {
+                        continue;
+                    };
+                    match writer.ingest_line(line) {
+                        Ok(Ok(_)) => {}
+                        // vedette's own records always parse; counted in the writer's stats.
+                        Ok(Err(g)) => tracing::warn!("store: record skipped: {g}"),
+                        Err(e) => {
+                            error = Some(e.to_string());
+                            break 'run;
+                        }
+                    }
+                }
+            }
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => break,
+        }
+        if writer.pending() > 0 && last_commit.elapsed() >= commit_interval {
+            if let Err(e) = writer.commit() {
+                error = Some(e.to_string());
+                break;
+            }
+            last_commit = Instant::now();
+        }
+    }
+    if let Some(e) = &error {
+        tracing::error!("store: stopped writing: {e}");
+        // Dropping the receiver makes every later send fail, so losses are counted.
+        drop(rx);
+        return (writer.stats(), error);
+    }
+    match writer.finish() {
+        Ok(s) => (s, None),
+        Err(e) => {
+            tracing::error!("store: final commit failed: {e}");
+            (IngestStats::default(), Some(e.to_string()))
+        }
+    }
+}
+
+impl Output for StoreOutput {
+    fn write(&mut self, batch: &EventBatch) -> anyhow::Result<()> {
+        let Some(tx) = &self.tx else { return Ok(()) };
+        let copy = EventBatch {
+            buf: batch.buf.clone(),
+            records: batch.records.clone(),
+            ipv6_compress: batch.ipv6_compress,
+        };
+        let sent = match self.overflow {
+            Overflow::Block => tx.send(copy).is_ok(),
+            Overflow::Drop => match tx.try_send(copy) {
+                Ok(()) => true,
+                Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => false,
+            },
+        };
+        if !sent {
+            self.count_drop(batch.len());
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> anyhow::Result<()> {
+        // The store thread commits on its own schedule.
+        Ok(())
+    }
+
+    fn finish(&mut self) -> anyhow::Result<()> {
+        self.tx = None;
+        if let Some(t) = self.thread.take() {
+            let (stats, error) = t.join().unwrap_or_else(|_| {
+                (
+                    IngestStats::default(),
+                    Some("the store thread panicked".into()),
+                )
+            });
+            if let Ok(mut r) = self.report.lock() {
+                r.ingest = stats;
+                r.error = error;
+            }
+        }
+        Ok(())
     }
 }
