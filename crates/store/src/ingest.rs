@@ -244,9 +244,9 @@ pub struct StoreWriter {
 
 /// Opens (creating when missing) the store database read-write and checks its schema.
 fn open_rw(cfg: &StoreConfig) -> Result<(Connection, PathBuf), StoreError> {
-    std::fs::create_dir_all(&cfg.dir).map_err(|source| StoreError::Io {
+    std::fs::create_dir_all(&cfg.dir).map_err(|error| StoreError::Io {
         path: cfg.dir.clone(),
-        source,
+        error,
     })?;
     let path = db_path(&cfg.dir);
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE

@@ -127,12 +127,13 @@ impl EventKind {
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// The database could not be opened or read.
-    #[error("store {path}: {source}")]
+    // SQLite's error is part of the message, not a `source`: its own chain repeats the text.
+    #[error("store {path}: {error}")]
     Open {
         /// The database file.
         path: PathBuf,
         /// SQLite's reason.
-        source: rusqlite::Error,
+        error: rusqlite::Error,
     },
     /// The file exists but is not a usable vedette store.
     #[error("store {path}: not a vedette store: {reason}")]
@@ -146,12 +147,12 @@ pub enum StoreError {
     #[error("no store at {0} (write one with `vedette analyze`, `vedette demo` or `vedette ingest`, or pass --store DIR)")]
     Missing(PathBuf),
     /// A statement failed.
-    #[error("{context}: {source}")]
+    #[error("{context}: {error}")]
     Sql {
         /// What was being done.
         context: String,
         /// SQLite's reason.
-        source: rusqlite::Error,
+        error: rusqlite::Error,
     },
     /// `query` was given a statement that would change the store.
     #[error("refused: the query would modify the store; `vedette query` is read-only (use SELECT, WITH or read-only PRAGMAs)")]
@@ -160,12 +161,12 @@ pub enum StoreError {
     #[error("query interrupted after {0} s (raise it with --timeout)")]
     Timeout(u64),
     /// File-system failure.
-    #[error("{path}: {source}")]
+    #[error("{path}: {error}")]
     Io {
         /// The file or directory.
         path: PathBuf,
         /// The I/O error.
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// A chart could not be drawn.
     #[error("report chart '{chart}': {reason}")]
@@ -193,14 +194,14 @@ impl StoreError {
         }
         StoreError::Open {
             path: path.to_owned(),
-            source: e,
+            error: e,
         }
     }
 
     fn sql(context: &str, e: rusqlite::Error) -> Self {
         StoreError::Sql {
             context: context.to_owned(),
-            source: e,
+            error: e,
         }
     }
 }

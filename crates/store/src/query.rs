@@ -121,7 +121,7 @@ pub fn run_query(
 ) -> Result<QueryResult, StoreError> {
     let err = |e| StoreError::Sql {
         context: "query".into(),
-        source: e,
+        error: e,
     };
     let mut stmt = conn.prepare(sql).map_err(err)?;
     if !stmt.readonly() {

@@ -95,7 +95,7 @@ pub fn newest_ts(conn: &Connection) -> Result<Option<i64>, StoreError> {
             .query_row(&format!("SELECT max(ts) FROM {t}"), [], |r| r.get(0))
             .map_err(|e| StoreError::Sql {
                 context: "reading the newest event".into(),
-                source: e,
+                error: e,
             })?;
         newest = newest.max(ts);
     }
@@ -162,8 +162,8 @@ fn chart_err(chart: &'static str) -> impl Fn(String) -> StoreError {
 /// Shortens a label for an axis (plotters escapes it for SVG).
 fn label(s: &str) -> String {
     let clean: String = s.chars().filter(|c| !c.is_control()).collect();
-    if clean.chars().count() > 28 {
-        let mut t: String = clean.chars().take(27).collect();
+    if clean.chars().count() > 40 {
+        let mut t: String = clean.chars().take(39).collect();
         t.push('…');
         t
     } else {
@@ -190,13 +190,18 @@ fn line_chart(
             .caption(title, ("sans-serif", 18))
             .margin(8)
             .x_label_area_size(30)
-            .y_label_area_size(60)
+            .y_label_area_size(50)
             .build_cartesian_2d(0f64..((x1 - x0) as f64), 0f64..y1)
             .map_err(|e| err(e.to_string()))?;
         chart
             .configure_mesh()
-            .x_desc("minutes")
+            .x_desc("minutes since the first point")
             .y_desc(y_label)
+            .x_labels(6)
+            .y_labels(6)
+            .x_label_formatter(&|v| human(*v))
+            .y_label_formatter(&|v| human(*v))
+            .light_line_style(WHITE)
             .draw()
             .map_err(|e| err(e.to_string()))?;
         for (i, (name, pts)) in series.iter().enumerate() {
@@ -230,38 +235,64 @@ fn bar_chart(title: &'static str, bars: &[(String, f64)]) -> Result<String, Stor
         root.fill(&WHITE).map_err(|e| err(e.to_string()))?;
         let n = bars.len().max(1);
         let max = bars.iter().map(|b| b.1).fold(0.0f64, f64::max).max(1.0) * 1.05;
-        let labels: Vec<String> = bars.iter().map(|b| label(&b.0)).collect();
         let mut chart = ChartBuilder::on(&root)
             .caption(title, ("sans-serif", 18))
             .margin(8)
             .x_label_area_size(30)
-            .y_label_area_size(180)
+            .y_label_area_size(8)
             .build_cartesian_2d(0f64..max, 0f64..n as f64)
             .map_err(|e| err(e.to_string()))?;
         chart
             .configure_mesh()
             .disable_y_mesh()
-            .y_labels(n)
-            .y_label_formatter(&|y| {
-                let i = (n as f64 - y - 0.5).round();
-                if (y.fract() - 0.5).abs() < 1e-6 && i >= 0.0 {
-                    labels.get(i as usize).cloned().unwrap_or_default()
-                } else {
-                    String::new()
-                }
-            })
+            .y_labels(0)
+            .x_labels(5)
+            .x_label_formatter(&|v| human(*v))
             .draw()
             .map_err(|e| err(e.to_string()))?;
         chart
             .draw_series(bars.iter().enumerate().map(|(i, (_, v))| {
                 let top = (n - i) as f64;
-                let color = Palette99::pick(i).filled();
-                Rectangle::new([(0.0, top - 0.85), (*v, top - 0.15)], color)
+                let color = Palette99::pick(i).mix(0.75).filled();
+                Rectangle::new([(0.0, top - 0.9), (*v, top - 0.1)], color)
+            }))
+            .map_err(|e| err(e.to_string()))?;
+        // Labels sit on the bars (left-aligned), so long names need no axis room.
+        let style = TextStyle::from(("sans-serif", 13).into_font()).pos(
+            plotters::style::text_anchor::Pos::new(
+                plotters::style::text_anchor::HPos::Left,
+                plotters::style::text_anchor::VPos::Center,
+            ),
+        );
+        chart
+            .draw_series(bars.iter().enumerate().map(|(i, (name, v))| {
+                let mid = (n - i) as f64 - 0.5;
+                Text::new(
+                    format!("{} ({})", label(name), human(*v)),
+                    (max * 0.01, mid),
+                    style.clone(),
+                )
             }))
             .map_err(|e| err(e.to_string()))?;
         root.present().map_err(|e| err(e.to_string()))?;
     }
     Ok(svg)
+}
+
+/// 1234567 -> "1.2M": short axis and bar labels.
+fn human(v: f64) -> String {
+    let a = v.abs();
+    if a >= 1e9 {
+        format!("{:.1}G", v / 1e9)
+    } else if a >= 1e6 {
+        format!("{:.1}M", v / 1e6)
+    } else if a >= 1e4 {
+        format!("{:.0}k", v / 1e3)
+    } else if v.fract() == 0.0 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.1}")
+    }
 }
 
 fn to_bars(r: &QueryResult) -> Vec<(String, f64)> {
