@@ -1,7 +1,8 @@
 //! The writer: EVE lines in, rows and per-minute rollups out, in batched transactions, with
 //! retention applied after each commit.
 
-use crate::schema::{COMMON_COLUMNS, DDL, EVENT_TABLES, SCHEMA_VERSION};
+use crate::common_columns;
+use crate::schema::{DDL, EVENT_TABLES, SCHEMA_VERSION};
 use crate::time::parse_eve_timestamp;
 use crate::{db_path, EventKind, StoreConfig, StoreError};
 use rusqlite::types::Value;
@@ -230,6 +231,43 @@ fn flow_id_value(v: Option<u64>) -> Value {
     }
 }
 
+/// The INSERT statement of each event table; parameters: the common columns, then its own.
+fn insert_sql(kind: EventKind) -> &'static str {
+    match kind {
+        EventKind::Alert => concat!(
+            "INSERT INTO ev_alert (", common_columns!(),
+            ", action, gid, sid, rev, signature, category, severity) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+        ),
+        EventKind::Flow => concat!(
+            "INSERT INTO ev_flow (", common_columns!(),
+            ", pkts_toserver, pkts_toclient, bytes_toserver, bytes_toclient, flow_start, flow_end, age, state, reason, alerted)",
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+        ),
+        EventKind::Dns => concat!(
+            "INSERT INTO ev_dns (", common_columns!(),
+            ", dns_type, dns_id, rrname, rrtype, rcode) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+        ),
+        EventKind::Http => concat!(
+            "INSERT INTO ev_http (", common_columns!(),
+            ", hostname, url, http_method, http_user_agent, protocol, status, length) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+        ),
+        EventKind::Tls => concat!(
+            "INSERT INTO ev_tls (", common_columns!(),
+            ", sni, version, subject, issuerdn, fingerprint, ja3, ja4) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+        ),
+        EventKind::Anomaly => concat!(
+            "INSERT INTO ev_anomaly (", common_columns!(),
+            ", anomaly_type, event, layer) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+        ),
+        EventKind::Stats => concat!(
+            "INSERT INTO ev_stats (", common_columns!(), ") VALUES (?,?,?,?,?,?,?,?,?,?,?)"
+        ),
+        EventKind::Other => concat!(
+            "INSERT INTO ev_other (", common_columns!(), ", event_type) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"
+        ),
+    }
+}
+
 /// The store's writer. Not `Sync`: one thread owns it.
 pub struct StoreWriter {
     conn: Connection,
@@ -263,7 +301,8 @@ fn open_rw(cfg: &StoreConfig) -> Result<(Connection, PathBuf), StoreError> {
         .query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get(0))
         .map_err(bad)?;
     if tables == 0 {
-        conn.execute_batch("PRAGMA auto_vacuum = INCREMENTAL")
+        // Bigger pages: fewer B-tree splits for rows that carry their whole EVE record.
+        conn.execute_batch("PRAGMA auto_vacuum = INCREMENTAL; PRAGMA page_size = 16384;")
             .map_err(bad)?;
     } else if version != SCHEMA_VERSION {
         return Err(StoreError::NotAStore {
@@ -274,9 +313,13 @@ fn open_rw(cfg: &StoreConfig) -> Result<(Connection, PathBuf), StoreError> {
         });
     }
     let journal_limit = cfg.max_bytes.clamp(1 << 20, 64 << 20);
+    // Checkpoints copy the WAL into the database: rarer ones write hot index pages once
+    // instead of after every batch (about 32 MiB of WAL between them, less with max_bytes).
+    let checkpoint_pages = (journal_limit / 16384).max(64);
     conn.execute_batch(&format!(
         "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = OFF;
-         PRAGMA journal_size_limit = {journal_limit}; PRAGMA cache_size = -32768;
+         PRAGMA journal_size_limit = {journal_limit}; PRAGMA cache_size = -65536;
+         PRAGMA wal_autocheckpoint = {checkpoint_pages};
          PRAGMA temp_store = MEMORY; PRAGMA busy_timeout = 5000;"
     ))
     .map_err(bad)?;
@@ -378,83 +421,119 @@ impl StoreWriter {
             .event
             .entry((minute, kind.rollup_name()))
             .or_insert(0) += 1;
-        let common: [Value; 11] = [
-            Value::Integer(ts),
-            Value::Text(l.timestamp.as_deref().unwrap_or_default().to_owned()),
-            flow_id_value(l.flow_id),
-            l.src_ip
-                .as_deref()
-                .map_or(Value::Null, |s| Value::Text(s.to_owned())),
-            to_i64(l.src_port).map_or(Value::Null, Value::Integer),
-            l.dest_ip
-                .as_deref()
-                .map_or(Value::Null, |s| Value::Text(s.to_owned())),
-            to_i64(l.dest_port).map_or(Value::Null, Value::Integer),
-            l.proto
-                .as_deref()
-                .map_or(Value::Null, |s| Value::Text(s.to_owned())),
-            l.app_proto
-                .as_deref()
-                .map_or(Value::Null, |s| Value::Text(s.to_owned())),
-            l.community_id
-                .as_deref()
-                .map_or(Value::Null, |s| Value::Text(s.to_owned())),
-            Value::Text(json.to_owned()),
-        ];
-        let [c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10] = &common;
+        self.update_rollups(kind, minute, l);
+        let mut st = self.conn.prepare_cached(insert_sql(kind))?;
+        // Bound by position, borrowing from the parsed line: no owned copies per column.
+        st.raw_bind_parameter(1, ts)?;
+        st.raw_bind_parameter(2, l.timestamp.as_deref())?;
+        st.raw_bind_parameter(3, flow_id_value(l.flow_id))?;
+        st.raw_bind_parameter(4, l.src_ip.as_deref())?;
+        st.raw_bind_parameter(5, to_i64(l.src_port))?;
+        st.raw_bind_parameter(6, l.dest_ip.as_deref())?;
+        st.raw_bind_parameter(7, to_i64(l.dest_port))?;
+        st.raw_bind_parameter(8, l.proto.as_deref())?;
+        st.raw_bind_parameter(9, l.app_proto.as_deref())?;
+        st.raw_bind_parameter(10, l.community_id.as_deref())?;
+        st.raw_bind_parameter(11, json)?;
         match kind {
             EventKind::Alert => {
                 let a = l.alert.as_ref();
-                let sid = to_i64(a.and_then(|a| a.signature_id));
-                let sev = to_i64(a.and_then(|a| a.severity));
-                let sig = a.and_then(|a| opt_str(&a.signature));
-                let e = self
-                    .rollups
-                    .alert
-                    .entry((minute, sid.unwrap_or(0), sev.unwrap_or(0)))
-                    .or_insert_with(|| (0, sig.unwrap_or_default().to_owned()));
-                e.0 += 1;
-                let mut st = self.conn.prepare_cached(&format!(
-                    "INSERT INTO ev_alert ({COMMON_COLUMNS}, action, gid, sid, rev, signature, category, severity)
-                     VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
-                ))?;
-                st.execute(params![
-                    c0,
-                    c1,
-                    c2,
-                    c3,
-                    c4,
-                    c5,
-                    c6,
-                    c7,
-                    c8,
-                    c9,
-                    c10,
-                    a.and_then(|a| opt_str(&a.action)),
-                    to_i64(a.and_then(|a| a.gid)),
-                    sid,
-                    to_i64(a.and_then(|a| a.rev)),
-                    sig,
-                    a.and_then(|a| opt_str(&a.category)),
-                    sev,
-                ])?;
+                st.raw_bind_parameter(12, a.and_then(|a| opt_str(&a.action)))?;
+                st.raw_bind_parameter(13, to_i64(a.and_then(|a| a.gid)))?;
+                st.raw_bind_parameter(14, to_i64(a.and_then(|a| a.signature_id)))?;
+                st.raw_bind_parameter(15, to_i64(a.and_then(|a| a.rev)))?;
+                st.raw_bind_parameter(16, a.and_then(|a| opt_str(&a.signature)))?;
+                st.raw_bind_parameter(17, a.and_then(|a| opt_str(&a.category)))?;
+                st.raw_bind_parameter(18, to_i64(a.and_then(|a| a.severity)))?;
             }
             EventKind::Flow => {
                 let f = l.flow.as_ref();
-                let pkts = f.map_or(0, |f| {
-                    f.pkts_toserver
-                        .unwrap_or(0)
-                        .saturating_add(f.pkts_toclient.unwrap_or(0))
-                });
-                let bytes = f.map_or(0, |f| {
-                    f.bytes_toserver
-                        .unwrap_or(0)
-                        .saturating_add(f.bytes_toclient.unwrap_or(0))
-                });
-                let (pkts, bytes) = (
-                    to_i64(Some(pkts)).unwrap_or(0),
-                    to_i64(Some(bytes)).unwrap_or(0),
-                );
+                st.raw_bind_parameter(12, to_i64(f.and_then(|f| f.pkts_toserver)))?;
+                st.raw_bind_parameter(13, to_i64(f.and_then(|f| f.pkts_toclient)))?;
+                st.raw_bind_parameter(14, to_i64(f.and_then(|f| f.bytes_toserver)))?;
+                st.raw_bind_parameter(15, to_i64(f.and_then(|f| f.bytes_toclient)))?;
+                st.raw_bind_parameter(16, f.and_then(|f| opt_str(&f.start)))?;
+                st.raw_bind_parameter(17, f.and_then(|f| opt_str(&f.end)))?;
+                st.raw_bind_parameter(18, to_i64(f.and_then(|f| f.age)))?;
+                st.raw_bind_parameter(19, f.and_then(|f| opt_str(&f.state)))?;
+                st.raw_bind_parameter(20, f.and_then(|f| opt_str(&f.reason)))?;
+                st.raw_bind_parameter(21, f.and_then(|f| f.alerted))?;
+            }
+            EventKind::Dns => {
+                let d = l.dns.as_ref();
+                let first_q = d.and_then(|d| d.queries.as_ref()).and_then(|q| q.first());
+                let rrname = d
+                    .and_then(|d| opt_str(&d.rrname))
+                    .or_else(|| first_q.and_then(|q| opt_str(&q.rrname)));
+                let rrtype = d
+                    .and_then(|d| opt_str(&d.rrtype))
+                    .or_else(|| first_q.and_then(|q| opt_str(&q.rrtype)));
+                st.raw_bind_parameter(12, d.and_then(|d| opt_str(&d.kind)))?;
+                st.raw_bind_parameter(13, to_i64(d.and_then(|d| d.id)))?;
+                st.raw_bind_parameter(14, rrname)?;
+                st.raw_bind_parameter(15, rrtype)?;
+                st.raw_bind_parameter(16, d.and_then(|d| opt_str(&d.rcode)))?;
+            }
+            EventKind::Http => {
+                let h = l.http.as_ref();
+                st.raw_bind_parameter(12, h.and_then(|h| opt_str(&h.hostname)))?;
+                st.raw_bind_parameter(13, h.and_then(|h| opt_str(&h.url)))?;
+                st.raw_bind_parameter(14, h.and_then(|h| opt_str(&h.http_method)))?;
+                st.raw_bind_parameter(15, h.and_then(|h| opt_str(&h.http_user_agent)))?;
+                st.raw_bind_parameter(16, h.and_then(|h| opt_str(&h.protocol)))?;
+                st.raw_bind_parameter(17, to_i64(h.and_then(|h| h.status)))?;
+                st.raw_bind_parameter(18, to_i64(h.and_then(|h| h.length)))?;
+            }
+            EventKind::Tls => {
+                let t = l.tls.as_ref();
+                st.raw_bind_parameter(12, t.and_then(|t| opt_str(&t.sni)))?;
+                st.raw_bind_parameter(13, t.and_then(|t| opt_str(&t.version)))?;
+                st.raw_bind_parameter(14, t.and_then(|t| opt_str(&t.subject)))?;
+                st.raw_bind_parameter(15, t.and_then(|t| opt_str(&t.issuerdn)))?;
+                st.raw_bind_parameter(16, t.and_then(|t| opt_str(&t.fingerprint)))?;
+                let ja3 = t
+                    .and_then(|t| t.ja3.as_ref())
+                    .and_then(|j| opt_str(&j.hash));
+                st.raw_bind_parameter(17, ja3)?;
+                st.raw_bind_parameter(18, t.and_then(|t| opt_str(&t.ja4)))?;
+            }
+            EventKind::Anomaly => {
+                let a = l.anomaly.as_ref();
+                st.raw_bind_parameter(12, a.and_then(|a| opt_str(&a.kind)))?;
+                st.raw_bind_parameter(13, a.and_then(|a| opt_str(&a.event)))?;
+                st.raw_bind_parameter(14, a.and_then(|a| opt_str(&a.layer)))?;
+            }
+            EventKind::Stats => {}
+            EventKind::Other => st.raw_bind_parameter(12, event_type)?,
+        }
+        st.raw_execute()?;
+        Ok(())
+    }
+
+    /// Adds one event to the per-minute aggregates of the open batch.
+    fn update_rollups(&mut self, kind: EventKind, minute: i64, l: &Line<'_>) {
+        match kind {
+            EventKind::Alert => {
+                let a = l.alert.as_ref();
+                let sid = to_i64(a.and_then(|a| a.signature_id)).unwrap_or(0);
+                let sev = to_i64(a.and_then(|a| a.severity)).unwrap_or(0);
+                let e = self
+                    .rollups
+                    .alert
+                    .entry((minute, sid, sev))
+                    .or_insert_with(|| {
+                        let sig = a.and_then(|a| opt_str(&a.signature));
+                        (0, sig.unwrap_or_default().to_owned())
+                    });
+                e.0 += 1;
+            }
+            EventKind::Flow => {
+                let f = l.flow.as_ref();
+                let sum = |x: Option<u64>, y: Option<u64>| {
+                    to_i64(Some(x.unwrap_or(0).saturating_add(y.unwrap_or(0)))).unwrap_or(0)
+                };
+                let pkts = f.map_or(0, |f| sum(f.pkts_toserver, f.pkts_toclient));
+                let bytes = f.map_or(0, |f| sum(f.bytes_toserver, f.bytes_toclient));
                 let key = (
                     minute,
                     l.proto.as_deref().unwrap_or_default().to_owned(),
@@ -474,161 +553,9 @@ impl StoreWriter {
                     e[1] = e[1].saturating_add(pkts);
                     e[2] = e[2].saturating_add(bytes);
                 }
-                let mut st = self.conn.prepare_cached(&format!(
-                    "INSERT INTO ev_flow ({COMMON_COLUMNS}, pkts_toserver, pkts_toclient, bytes_toserver,
-                     bytes_toclient, flow_start, flow_end, age, state, reason, alerted)
-                     VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
-                ))?;
-                st.execute(params![
-                    c0,
-                    c1,
-                    c2,
-                    c3,
-                    c4,
-                    c5,
-                    c6,
-                    c7,
-                    c8,
-                    c9,
-                    c10,
-                    to_i64(f.and_then(|f| f.pkts_toserver)),
-                    to_i64(f.and_then(|f| f.pkts_toclient)),
-                    to_i64(f.and_then(|f| f.bytes_toserver)),
-                    to_i64(f.and_then(|f| f.bytes_toclient)),
-                    f.and_then(|f| opt_str(&f.start)),
-                    f.and_then(|f| opt_str(&f.end)),
-                    to_i64(f.and_then(|f| f.age)),
-                    f.and_then(|f| opt_str(&f.state)),
-                    f.and_then(|f| opt_str(&f.reason)),
-                    f.and_then(|f| f.alerted),
-                ])?;
             }
-            EventKind::Dns => {
-                let d = l.dns.as_ref();
-                let first_q = d.and_then(|d| d.queries.as_ref()).and_then(|q| q.first());
-                let rrname = d
-                    .and_then(|d| opt_str(&d.rrname))
-                    .or_else(|| first_q.and_then(|q| opt_str(&q.rrname)));
-                let rrtype = d
-                    .and_then(|d| opt_str(&d.rrtype))
-                    .or_else(|| first_q.and_then(|q| opt_str(&q.rrtype)));
-                let mut st = self.conn.prepare_cached(&format!(
-                    "INSERT INTO ev_dns ({COMMON_COLUMNS}, dns_type, dns_id, rrname, rrtype, rcode)
-                     VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
-                ))?;
-                st.execute(params![
-                    c0,
-                    c1,
-                    c2,
-                    c3,
-                    c4,
-                    c5,
-                    c6,
-                    c7,
-                    c8,
-                    c9,
-                    c10,
-                    d.and_then(|d| opt_str(&d.kind)),
-                    to_i64(d.and_then(|d| d.id)),
-                    rrname,
-                    rrtype,
-                    d.and_then(|d| opt_str(&d.rcode)),
-                ])?;
-            }
-            EventKind::Http => {
-                let h = l.http.as_ref();
-                let mut st = self.conn.prepare_cached(&format!(
-                    "INSERT INTO ev_http ({COMMON_COLUMNS}, hostname, url, http_method, http_user_agent,
-                     protocol, status, length) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
-                ))?;
-                st.execute(params![
-                    c0,
-                    c1,
-                    c2,
-                    c3,
-                    c4,
-                    c5,
-                    c6,
-                    c7,
-                    c8,
-                    c9,
-                    c10,
-                    h.and_then(|h| opt_str(&h.hostname)),
-                    h.and_then(|h| opt_str(&h.url)),
-                    h.and_then(|h| opt_str(&h.http_method)),
-                    h.and_then(|h| opt_str(&h.http_user_agent)),
-                    h.and_then(|h| opt_str(&h.protocol)),
-                    to_i64(h.and_then(|h| h.status)),
-                    to_i64(h.and_then(|h| h.length)),
-                ])?;
-            }
-            EventKind::Tls => {
-                let t = l.tls.as_ref();
-                let mut st = self.conn.prepare_cached(&format!(
-                    "INSERT INTO ev_tls ({COMMON_COLUMNS}, sni, version, subject, issuerdn, fingerprint,
-                     ja3, ja4) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
-                ))?;
-                st.execute(params![
-                    c0,
-                    c1,
-                    c2,
-                    c3,
-                    c4,
-                    c5,
-                    c6,
-                    c7,
-                    c8,
-                    c9,
-                    c10,
-                    t.and_then(|t| opt_str(&t.sni)),
-                    t.and_then(|t| opt_str(&t.version)),
-                    t.and_then(|t| opt_str(&t.subject)),
-                    t.and_then(|t| opt_str(&t.issuerdn)),
-                    t.and_then(|t| opt_str(&t.fingerprint)),
-                    t.and_then(|t| t.ja3.as_ref())
-                        .and_then(|j| opt_str(&j.hash)),
-                    t.and_then(|t| opt_str(&t.ja4)),
-                ])?;
-            }
-            EventKind::Anomaly => {
-                let a = l.anomaly.as_ref();
-                let mut st = self.conn.prepare_cached(&format!(
-                    "INSERT INTO ev_anomaly ({COMMON_COLUMNS}, anomaly_type, event, layer)
-                     VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
-                ))?;
-                st.execute(params![
-                    c0,
-                    c1,
-                    c2,
-                    c3,
-                    c4,
-                    c5,
-                    c6,
-                    c7,
-                    c8,
-                    c9,
-                    c10,
-                    a.and_then(|a| opt_str(&a.kind)),
-                    a.and_then(|a| opt_str(&a.event)),
-                    a.and_then(|a| opt_str(&a.layer)),
-                ])?;
-            }
-            EventKind::Stats => {
-                let mut st = self.conn.prepare_cached(&format!(
-                    "INSERT INTO ev_stats ({COMMON_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)"
-                ))?;
-                st.execute(params![c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10])?;
-            }
-            EventKind::Other => {
-                let mut st = self.conn.prepare_cached(&format!(
-                    "INSERT INTO ev_other ({COMMON_COLUMNS}, event_type) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"
-                ))?;
-                st.execute(params![
-                    c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, event_type
-                ])?;
-            }
+            _ => {}
         }
-        Ok(())
     }
 
     fn flush_rollups(&mut self) -> rusqlite::Result<()> {

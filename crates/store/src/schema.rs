@@ -20,7 +20,13 @@ pub const EVENT_TABLES: [&str; 8] = [
 ];
 
 /// Columns every event table starts with (after `id`), bound in this order by the ingester.
-pub const COMMON_COLUMNS: &str = "ts, timestamp, flow_id, src_ip, src_port, dest_ip, dest_port, proto, app_proto, community_id, json";
+#[macro_export]
+#[doc(hidden)]
+macro_rules! common_columns {
+    () => {
+        "ts, timestamp, flow_id, src_ip, src_port, dest_ip, dest_port, proto, app_proto, community_id, json"
+    };
+}
 
 /// Creates tables, indexes and views (idempotent).
 pub const DDL: &str = r#"
