@@ -29,9 +29,11 @@ macro_rules! common_columns {
 }
 
 /// Creates tables, indexes and views (idempotent).
+// flow_id is declared without a type: with INTEGER affinity SQLite would turn the text of an
+// id above i64::MAX into an inexact REAL.
 pub const DDL: &str = r#"
 CREATE TABLE IF NOT EXISTS ev_alert (
-  id INTEGER PRIMARY KEY, ts INTEGER NOT NULL, timestamp TEXT NOT NULL, flow_id INTEGER,
+  id INTEGER PRIMARY KEY, ts INTEGER NOT NULL, timestamp TEXT NOT NULL, flow_id,
   src_ip TEXT, src_port INTEGER, dest_ip TEXT, dest_port INTEGER, proto TEXT, app_proto TEXT,
   community_id TEXT, json TEXT NOT NULL,
   action TEXT, gid INTEGER, sid INTEGER, rev INTEGER, signature TEXT, category TEXT,
@@ -42,7 +44,7 @@ CREATE INDEX IF NOT EXISTS ev_alert_src ON ev_alert(src_ip);
 CREATE INDEX IF NOT EXISTS ev_alert_dest ON ev_alert(dest_ip, dest_port);
 
 CREATE TABLE IF NOT EXISTS ev_flow (
-  id INTEGER PRIMARY KEY, ts INTEGER NOT NULL, timestamp TEXT NOT NULL, flow_id INTEGER,
+  id INTEGER PRIMARY KEY, ts INTEGER NOT NULL, timestamp TEXT NOT NULL, flow_id,
   src_ip TEXT, src_port INTEGER, dest_ip TEXT, dest_port INTEGER, proto TEXT, app_proto TEXT,
   community_id TEXT, json TEXT NOT NULL,
   pkts_toserver INTEGER, pkts_toclient INTEGER, bytes_toserver INTEGER, bytes_toclient INTEGER,
@@ -52,7 +54,7 @@ CREATE INDEX IF NOT EXISTS ev_flow_src ON ev_flow(src_ip);
 CREATE INDEX IF NOT EXISTS ev_flow_dest ON ev_flow(dest_ip, dest_port);
 
 CREATE TABLE IF NOT EXISTS ev_dns (
-  id INTEGER PRIMARY KEY, ts INTEGER NOT NULL, timestamp TEXT NOT NULL, flow_id INTEGER,
+  id INTEGER PRIMARY KEY, ts INTEGER NOT NULL, timestamp TEXT NOT NULL, flow_id,
   src_ip TEXT, src_port INTEGER, dest_ip TEXT, dest_port INTEGER, proto TEXT, app_proto TEXT,
   community_id TEXT, json TEXT NOT NULL,
   dns_type TEXT, dns_id INTEGER, rrname TEXT, rrtype TEXT, rcode TEXT);
@@ -60,7 +62,7 @@ CREATE INDEX IF NOT EXISTS ev_dns_ts ON ev_dns(ts);
 CREATE INDEX IF NOT EXISTS ev_dns_src ON ev_dns(src_ip);
 
 CREATE TABLE IF NOT EXISTS ev_http (
-  id INTEGER PRIMARY KEY, ts INTEGER NOT NULL, timestamp TEXT NOT NULL, flow_id INTEGER,
+  id INTEGER PRIMARY KEY, ts INTEGER NOT NULL, timestamp TEXT NOT NULL, flow_id,
   src_ip TEXT, src_port INTEGER, dest_ip TEXT, dest_port INTEGER, proto TEXT, app_proto TEXT,
   community_id TEXT, json TEXT NOT NULL,
   hostname TEXT, url TEXT, http_method TEXT, http_user_agent TEXT, protocol TEXT,
@@ -69,7 +71,7 @@ CREATE INDEX IF NOT EXISTS ev_http_ts ON ev_http(ts);
 CREATE INDEX IF NOT EXISTS ev_http_src ON ev_http(src_ip);
 
 CREATE TABLE IF NOT EXISTS ev_tls (
-  id INTEGER PRIMARY KEY, ts INTEGER NOT NULL, timestamp TEXT NOT NULL, flow_id INTEGER,
+  id INTEGER PRIMARY KEY, ts INTEGER NOT NULL, timestamp TEXT NOT NULL, flow_id,
   src_ip TEXT, src_port INTEGER, dest_ip TEXT, dest_port INTEGER, proto TEXT, app_proto TEXT,
   community_id TEXT, json TEXT NOT NULL,
   sni TEXT, version TEXT, subject TEXT, issuerdn TEXT, fingerprint TEXT, ja3 TEXT, ja4 TEXT);
@@ -77,20 +79,20 @@ CREATE INDEX IF NOT EXISTS ev_tls_ts ON ev_tls(ts);
 CREATE INDEX IF NOT EXISTS ev_tls_src ON ev_tls(src_ip);
 
 CREATE TABLE IF NOT EXISTS ev_anomaly (
-  id INTEGER PRIMARY KEY, ts INTEGER NOT NULL, timestamp TEXT NOT NULL, flow_id INTEGER,
+  id INTEGER PRIMARY KEY, ts INTEGER NOT NULL, timestamp TEXT NOT NULL, flow_id,
   src_ip TEXT, src_port INTEGER, dest_ip TEXT, dest_port INTEGER, proto TEXT, app_proto TEXT,
   community_id TEXT, json TEXT NOT NULL,
   anomaly_type TEXT, event TEXT, layer TEXT);
 CREATE INDEX IF NOT EXISTS ev_anomaly_ts ON ev_anomaly(ts);
 
 CREATE TABLE IF NOT EXISTS ev_stats (
-  id INTEGER PRIMARY KEY, ts INTEGER NOT NULL, timestamp TEXT NOT NULL, flow_id INTEGER,
+  id INTEGER PRIMARY KEY, ts INTEGER NOT NULL, timestamp TEXT NOT NULL, flow_id,
   src_ip TEXT, src_port INTEGER, dest_ip TEXT, dest_port INTEGER, proto TEXT, app_proto TEXT,
   community_id TEXT, json TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS ev_stats_ts ON ev_stats(ts);
 
 CREATE TABLE IF NOT EXISTS ev_other (
-  id INTEGER PRIMARY KEY, ts INTEGER NOT NULL, timestamp TEXT NOT NULL, flow_id INTEGER,
+  id INTEGER PRIMARY KEY, ts INTEGER NOT NULL, timestamp TEXT NOT NULL, flow_id,
   src_ip TEXT, src_port INTEGER, dest_ip TEXT, dest_port INTEGER, proto TEXT, app_proto TEXT,
   community_id TEXT, json TEXT NOT NULL,
   event_type TEXT NOT NULL);
