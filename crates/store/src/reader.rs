@@ -95,7 +95,7 @@ mod tests {
     #[test]
     fn lines_are_numbered_and_long_ones_skipped_with_bounded_memory() {
         let mut data = b"{\"a\":1}\r\n\n".to_vec();
-        data.extend(std::iter::repeat(b'x').take(10_000));
+        data.extend_from_slice(&[b'x'; 10_000]);
         data.extend_from_slice(b"\nlast");
         // A tiny BufReader capacity makes every line span several chunks.
         let mut r = EveLineReader::new(std::io::BufReader::with_capacity(7, &data[..]), 100);
