@@ -6,7 +6,7 @@
 //! reader runs the worker inline, so no packet is copied.
 
 use crate::config::{Config, Overflow};
-use crate::outputs::{EveFile, EventCounts, Output, StoreOutput, StoreReport};
+use crate::outputs::{EveFile, EventCounts, Output, Rotation, StoreOutput, StoreReport};
 use anyhow::{bail, Context as _};
 use crossbeam_channel::{bounded, Receiver, Sender, TrySendError};
 use std::io::IsTerminal as _;
@@ -230,7 +230,12 @@ pub fn run(opts: AnalyzeOptions) -> anyhow::Result<RunSummary> {
     let mut eve_path = None;
     if cfg.outputs.eve.enabled {
         let p = opts.output_dir.join(&cfg.outputs.eve.filename);
-        outputs.push(Box::new(EveFile::create(&p)?));
+        let rotation = Rotation {
+            max_bytes: cfg.outputs.eve.rotate_bytes,
+            interval: Duration::from_secs(cfg.outputs.eve.rotate_interval),
+            keep: cfg.outputs.eve.rotate_keep,
+        };
+        outputs.push(Box::new(EveFile::create(&p, rotation)?));
         eve_path = Some(p);
     }
     let store_report = Arc::new(Mutex::new(StoreReport::default()));

@@ -293,6 +293,12 @@ pub struct EveCfg {
     pub community_id_seed: u16,
     /// Compressed IPv6 addresses.
     pub ipv6_compress: bool,
+    /// Rotate the file at this size, bytes (0: never).
+    pub rotate_bytes: u64,
+    /// Rotate the file after this many seconds (0: never).
+    pub rotate_interval: u64,
+    /// Rotated files kept (0: all).
+    pub rotate_keep: u32,
 }
 
 fn type_name(v: &toml::Value) -> &'static str {

@@ -24,28 +24,132 @@ pub trait Output: Send {
     }
 }
 
-/// The EVE JSON file: one event per line.
+/// When the EVE file is rotated (both limits may be set; 0 turns one off).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Rotation {
+    /// Rotate once the file holds this many bytes.
+    pub max_bytes: u64,
+    /// Rotate when the file is this old (wall clock).
+    pub interval: Duration,
+    /// Rotated files kept (the oldest are deleted); 0 keeps all.
+    pub keep: u32,
+}
+
+/// The EVE JSON file: one event per line, rotated at event boundaries (a line is never split) to
+/// `<name>.1`, `<name>.2`, ... (higher is newer).
 pub struct EveFile {
     path: PathBuf,
     out: BufWriter<File>,
+    rotation: Rotation,
+    written: u64,
+    opened: Instant,
+    /// Sequence number of the last rotated file.
+    rotated: u64,
 }
 
 impl EveFile {
-    /// Creates (truncates) `path`.
-    pub fn create(path: &Path) -> anyhow::Result<Self> {
+    /// Creates (truncates) `path`; rotated files of an earlier run are left alone and numbered
+    /// after.
+    pub fn create(path: &Path, rotation: Rotation) -> anyhow::Result<Self> {
         let f = File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+        let rotated = rotated_files(path).last().map_or(0, |(n, _)| *n);
         Ok(EveFile {
             path: path.to_owned(),
             out: BufWriter::with_capacity(1 << 20, f),
+            rotation,
+            written: 0,
+            opened: Instant::now(),
+            rotated,
         })
     }
+
+    /// Whether to rotate before the next record, with `pending` bytes not yet written.
+    fn due(&self, pending: u64) -> bool {
+        let r = &self.rotation;
+        let size = self.written + pending;
+        size > 0
+            && ((r.max_bytes > 0 && size >= r.max_bytes)
+                || (!r.interval.is_zero() && self.opened.elapsed() >= r.interval))
+    }
+
+    fn rotate(&mut self) -> anyhow::Result<()> {
+        let ctx = || format!("rotating {}", self.path.display());
+        self.out.flush().with_context(ctx)?;
+        self.rotated += 1;
+        let mut target = self.path.clone().into_os_string();
+        target.push(format!(".{}", self.rotated));
+        std::fs::rename(&self.path, &target).with_context(ctx)?;
+        let f = File::create(&self.path).with_context(ctx)?;
+        self.out = BufWriter::with_capacity(1 << 20, f);
+        self.written = 0;
+        self.opened = Instant::now();
+        if self.rotation.keep > 0 {
+            let files = rotated_files(&self.path);
+            let excess = files.len().saturating_sub(self.rotation.keep as usize);
+            for (_, old) in files.iter().take(excess) {
+                if let Err(e) = std::fs::remove_file(old) {
+                    tracing::warn!("cannot remove rotated {}: {e}", old.display());
+                }
+            }
+        }
+        tracing::info!(
+            "rotated {} to {}",
+            self.path.display(),
+            PathBuf::from(target).display()
+        );
+        Ok(())
+    }
+}
+
+/// Rotated siblings `<name>.<n>` of `path`, oldest (lowest n) first.
+fn rotated_files(path: &Path) -> Vec<(u64, PathBuf)> {
+    let (Some(dir), Some(name)) = (path.parent(), path.file_name().and_then(|n| n.to_str())) else {
+        return Vec::new();
+    };
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    let prefix = format!("{name}.");
+    let mut v: Vec<(u64, PathBuf)> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| {
+            let f = e.file_name();
+            let n: u64 = f.to_str()?.strip_prefix(&prefix)?.parse().ok()?;
+            Some((n, e.path()))
+        })
+        .collect();
+    v.sort();
+    v
 }
 
 impl Output for EveFile {
     fn write(&mut self, batch: &EventBatch) -> anyhow::Result<()> {
-        self.out
-            .write_all(&batch.buf)
-            .with_context(|| format!("writing {}", self.path.display()))
+        let path = self.path.clone();
+        let ctx = || format!("writing {}", path.display());
+        let rotating = self.rotation.max_bytes > 0 || !self.rotation.interval.is_zero();
+        // Rotation happens at record boundaries, so a big batch can span files.
+        let mut from = 0usize;
+        if rotating {
+            for r in &batch.records {
+                let at = r.start as usize;
+                let pending = at.saturating_sub(from) as u64;
+                if self.due(pending) {
+                    let part = batch.buf.get(from..at).unwrap_or_default();
+                    self.out.write_all(part).with_context(ctx)?;
+                    self.written += part.len() as u64;
+                    self.rotate()?;
+                    from = at;
+                }
+            }
+        }
+        let rest = batch.buf.get(from..).unwrap_or_default();
+        self.out.write_all(rest).with_context(ctx)?;
+        self.written += rest.len() as u64;
+        Ok(())
     }
 
     fn flush(&mut self) -> anyhow::Result<()> {
