@@ -4,6 +4,7 @@
 
 mod analyze;
 mod config;
+mod logging;
 mod outputs;
 mod rules;
 mod store_cmd;
@@ -35,6 +36,18 @@ struct Cli {
     /// Log level for vedette's own messages (error, warn, info, debug, trace); RUST_LOG overrides.
     #[arg(long, global = true, default_value = "warn")]
     log_level: String,
+    /// Write vedette's own log messages to this file instead of stderr (rotated by size).
+    #[arg(long, global = true, value_name = "FILE")]
+    log_file: Option<PathBuf>,
+    /// Log line format.
+    #[arg(long, global = true, value_parser = ["text", "json"], default_value = "text")]
+    log_format: String,
+    /// Rotate the log file at this many bytes (to FILE.1, FILE.2, ...).
+    #[arg(long, global = true, value_name = "BYTES", default_value_t = 10 * 1024 * 1024)]
+    log_max_bytes: u64,
+    /// Rotated log files kept.
+    #[arg(long, global = true, value_name = "N", default_value_t = 5)]
+    log_keep: u32,
 }
 
 #[derive(Subcommand)]
@@ -136,17 +149,6 @@ struct ConfigArgs {
     /// Override a key.
     #[arg(long = "set", value_name = "KEY=VALUE")]
     sets: Vec<String>,
-}
-
-fn init_tracing(level: &str) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .or_else(|_| tracing_subscriber::EnvFilter::try_new(level))
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_target(false)
-        .try_init();
 }
 
 fn load_config(common: &CommonArgs) -> anyhow::Result<config::Config> {
@@ -264,7 +266,16 @@ fn rules_cmd(c: RulesCommand) -> anyhow::Result<ExitCode> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_tracing(&cli.log_level);
+    if let Err(e) = logging::init(&logging::LogOptions {
+        level: &cli.log_level,
+        file: cli.log_file.as_deref(),
+        json: cli.log_format == "json",
+        max_bytes: cli.log_max_bytes,
+        keep: cli.log_keep,
+    }) {
+        eprintln!("vedette: error: {e:#}");
+        return ExitCode::from(EXIT_FATAL);
+    }
     let result = match cli.command {
         Command::Analyze(a) => analyze(a),
         Command::Demo(d) => demo(d),
