@@ -339,3 +339,75 @@ impl Output for StoreOutput {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use vedette_eve::RecordMeta;
+
+    fn batch(events: usize) -> EventBatch {
+        let mut b = EventBatch::default();
+        for i in 0..events {
+            let line = format!(
+                r#"{{"timestamp":"2024-01-01T00:00:{:02}.000000+0000","event_type":"flow","src_ip":"10.0.0.1","dest_ip":"10.0.0.2","proto":"UDP","flow":{{"bytes_toserver":1}}}}"#,
+                i % 60
+            );
+            let start = b.buf.len() as u32;
+            b.buf.extend_from_slice(line.as_bytes());
+            b.records.push(RecordMeta {
+                start,
+                len: line.len() as u32,
+                event_type: EventType::Flow,
+            });
+            b.buf.push(b'\n');
+        }
+        b
+    }
+
+    #[test]
+    fn a_stalled_store_drops_and_counts_instead_of_blocking() {
+        let dir = std::env::temp_dir().join(format!("vedette-store-out-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let cfg = StoreConfig::new(&dir);
+        let report = Arc::new(Mutex::new(StoreReport::default()));
+        let mut out = StoreOutput::start(
+            &cfg,
+            2,
+            Duration::from_millis(50),
+            Overflow::Drop,
+            Arc::clone(&report),
+        )
+        .unwrap();
+        // Another connection holds the write lock: the store thread stalls on its first
+        // batch, as on a disk that stopped answering.
+        let blocker = rusqlite_lock(&dir);
+        for _ in 0..10 {
+            out.write(&batch(5)).unwrap();
+        }
+        drop(blocker);
+        out.finish().unwrap();
+        let r = report.lock().unwrap().clone();
+        // One batch in the thread, two in the queue; the rest dropped and counted.
+        assert!(r.dropped_batches >= 7, "{r:?}");
+        assert_eq!(r.dropped_events, r.dropped_batches * 5);
+        assert_eq!(r.ingest.committed_events, (10 - r.dropped_batches) * 5);
+        assert!(r.error.is_none(), "{r:?}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// SQLite's write lock on a store, held until dropped.
+    struct WriteLock(rusqlite::Connection);
+
+    impl Drop for WriteLock {
+        fn drop(&mut self) {
+            let _ = self.0.execute_batch("ROLLBACK");
+        }
+    }
+
+    fn rusqlite_lock(dir: &Path) -> WriteLock {
+        let c = rusqlite::Connection::open(vedette_store::db_path(dir)).unwrap();
+        c.execute_batch("BEGIN IMMEDIATE").unwrap();
+        WriteLock(c)
+    }
+}
