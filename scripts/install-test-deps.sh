@@ -5,6 +5,7 @@
 #   pyyaml     the `yaml` module for the python3 on PATH (pip, else apt python3-yaml)
 #   time       GNU /usr/bin/time (used by scripts/bench-vs-suricata.sh)
 #   suricata   Suricata 7, via $VEDETTE_SHARED/tools/install-suricata.sh
+#   chromium   Debian's chromium (headless screenshots of the HTML report)
 #
 # Usage: scripts/install-test-deps.sh [COMPONENT...]     (no argument: all of the above)
 # Env:   VEDETTE_SHARED   shared material dir (default: <repo>/../shared)
@@ -106,10 +107,17 @@ dep_suricata() {
   esac
 }
 
-[ $# -gt 0 ] || set -- tshark tcpreplay pyyaml time suricata
+dep_chromium() {
+  have chromium && return 0
+  note "installing chromium"
+  apt_install chromium
+  have chromium || die "chromium still missing after apt-get install chromium"
+}
+
+[ $# -gt 0 ] || set -- tshark tcpreplay pyyaml time suricata chromium
 for c in "$@"; do
   case $c in
-    tshark | tcpreplay | pyyaml | time | suricata) "dep_$c" ;;
-    *) die "unknown component '$c' (known: tshark tcpreplay pyyaml time suricata)" ;;
+    tshark | tcpreplay | pyyaml | time | suricata | chromium) "dep_$c" ;;
+    *) die "unknown component '$c' (known: tshark tcpreplay pyyaml time suricata chromium)" ;;
   esac
 done

@@ -6,13 +6,14 @@
 //! reader runs the worker inline, so no packet is copied.
 
 use crate::config::{Config, Overflow};
-use crate::outputs::{EveFile, EventCounts, Output};
+use crate::outputs::{EveFile, EventCounts, Output, Rotation, StoreOutput, StoreReport};
 use anyhow::{bail, Context as _};
 use crossbeam_channel::{bounded, Receiver, Sender, TrySendError};
 use std::io::IsTerminal as _;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use vedette_capture::{CaptureLimits, CaptureSet, KernelStats, Packet, PacketSource};
 use vedette_engine::{
@@ -35,6 +36,8 @@ pub struct AnalyzeOptions {
     pub progress: bool,
     /// Compiled signature rules, shared by the workers.
     pub rules: Option<Arc<RuleEngine>>,
+    /// The event store to write to (`None`: no store).
+    pub store: Option<vedette_store::StoreConfig>,
 }
 
 /// What a run did.
@@ -57,6 +60,8 @@ pub struct RunSummary {
     pub peak_rss_bytes: u64,
     /// Kernel counters per live capture socket (`None` for files).
     pub kernel: Option<Vec<KernelStats>>,
+    /// What the store did, when it was written.
+    pub store: Option<StoreReport>,
 }
 
 /// Peak resident set size of this process (Linux `VmHWM`), or 0 when it cannot be read.
@@ -229,7 +234,7 @@ pub fn run(opts: AnalyzeOptions) -> anyhow::Result<RunSummary> {
         max_packet_bytes: cfg.capture.max_packet_bytes,
     };
     let mut source = CaptureSet::open(&opts.inputs, limits)?;
-    let pipe = EventPipe::start(cfg, &opts.output_dir, false)?;
+    let pipe = EventPipe::start(cfg, &opts.output_dir, opts.store.as_ref(), false)?;
     let (bus, flush_interval) = (pipe.bus.clone(), pipe.flush_interval);
 
     let ecfg = engine_config(cfg);
@@ -278,6 +283,7 @@ pub fn run(opts: AnalyzeOptions) -> anyhow::Result<RunSummary> {
         eve_path: done.eve_path,
         peak_rss_bytes: peak_rss_bytes(),
         kernel: None,
+        store: done.store,
     })
 }
 
@@ -289,6 +295,8 @@ pub struct EventPipe {
     pub flush_interval: Duration,
     ipv6_compress: bool,
     eve_path: Option<PathBuf>,
+    /// What the store thread did (when there is one).
+    store: Option<Arc<Mutex<StoreReport>>>,
     thread: std::thread::JoinHandle<anyhow::Result<EventCounts>>,
 }
 
@@ -300,20 +308,44 @@ pub struct PipeDone {
     pub dropped_batches: u64,
     /// The EVE file, when written.
     pub eve_path: Option<PathBuf>,
+    /// What the store did, when it was written.
+    pub store: Option<StoreReport>,
 }
 
 impl EventPipe {
     /// Creates the output directory and outputs and starts the output thread. `live` makes the
     /// outputs flush whenever the bus is idle, so `tail -f eve.json` follows the traffic.
-    pub fn start(cfg: &Config, output_dir: &Path, live: bool) -> anyhow::Result<EventPipe> {
+    pub fn start(
+        cfg: &Config,
+        output_dir: &Path,
+        store_cfg: Option<&vedette_store::StoreConfig>,
+        live: bool,
+    ) -> anyhow::Result<EventPipe> {
         std::fs::create_dir_all(output_dir)
             .with_context(|| format!("cannot create output directory {}", output_dir.display()))?;
         let mut outputs: Vec<Box<dyn Output>> = Vec::new();
         let mut eve_path = None;
         if cfg.outputs.eve.enabled {
             let p = output_dir.join(&cfg.outputs.eve.filename);
-            outputs.push(Box::new(EveFile::create(&p)?));
+            let rotation = Rotation {
+                max_bytes: cfg.outputs.eve.rotate_bytes,
+                interval: Duration::from_secs(cfg.outputs.eve.rotate_interval),
+                keep: cfg.outputs.eve.rotate_keep,
+            };
+            outputs.push(Box::new(EveFile::create(&p, rotation)?));
             eve_path = Some(p);
+        }
+        let mut store = None;
+        if let Some(store_cfg) = store_cfg {
+            let report = Arc::new(Mutex::new(StoreReport::default()));
+            outputs.push(Box::new(StoreOutput::start(
+                store_cfg,
+                cfg.store.queue_batches as usize,
+                Duration::from_millis(cfg.store.commit_interval_ms),
+                cfg.events.overflow,
+                Arc::clone(&report),
+            )?));
+            store = Some(report);
         }
         let (bus_tx, bus_rx) = bounded::<EventBatch>(cfg.events.queue_batches as usize);
         let bus = Bus {
@@ -333,6 +365,7 @@ impl EventPipe {
             flush_interval,
             ipv6_compress: cfg.outputs.eve.ipv6_compress,
             eve_path,
+            store,
             thread,
         })
     }
@@ -374,10 +407,12 @@ impl EventPipe {
             Ok(r) => r?,
             Err(_) => bail!("the output thread panicked"),
         };
+        let store = self.store.and_then(|r| r.lock().ok().map(|r| r.clone()));
         Ok(PipeDone {
             events,
             dropped_batches,
             eve_path: self.eve_path,
+            store,
         })
     }
 }
@@ -612,7 +647,7 @@ fn output_loop(
         }
     }
     for o in outputs.iter_mut() {
-        o.flush()?;
+        o.finish()?;
     }
     Ok(counts)
 }

@@ -69,6 +69,30 @@ pub struct Config {
     pub events: EventsCfg,
     /// Outputs.
     pub outputs: OutputsCfg,
+    /// The embedded event store.
+    pub store: StoreCfg,
+}
+
+/// `[store]`
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoreCfg {
+    /// Write events to the store.
+    pub enabled: bool,
+    /// Store directory.
+    pub path: PathBuf,
+    /// Event batches queued for the store thread.
+    pub queue_batches: u32,
+    /// Events per transaction.
+    pub batch_events: u64,
+    /// Longest time before received events are committed, in milliseconds.
+    pub commit_interval_ms: u64,
+    /// Retention by event age, seconds (0: none).
+    pub max_age: u64,
+    /// Retention by database size, bytes (0: none).
+    pub max_bytes: u64,
+    /// Longest EVE line `vedette ingest` accepts.
+    pub max_line_bytes: u64,
 }
 
 /// `[capture]`
@@ -302,6 +326,12 @@ pub struct EveCfg {
     pub community_id_seed: u16,
     /// Compressed IPv6 addresses.
     pub ipv6_compress: bool,
+    /// Rotate the file at this size, bytes (0: never).
+    pub rotate_bytes: u64,
+    /// Rotate the file after this many seconds (0: never).
+    pub rotate_interval: u64,
+    /// Rotated files kept (0: all).
+    pub rotate_keep: u32,
 }
 
 fn type_name(v: &toml::Value) -> &'static str {
@@ -474,6 +504,15 @@ impl Config {
         }
         if self.outputs.eve.filename.is_empty() || self.outputs.eve.filename.contains(['/', '\\']) {
             return Err(bad("outputs.eve.filename", "must be a plain file name"));
+        }
+        if self.store.queue_batches == 0 || self.store.batch_events == 0 {
+            return Err(bad(
+                "store.queue_batches",
+                "store.queue_batches and store.batch_events must be at least 1",
+            ));
+        }
+        if self.store.max_line_bytes < 1024 {
+            return Err(bad("store.max_line_bytes", "must be at least 1024"));
         }
         Ok(())
     }

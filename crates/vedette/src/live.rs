@@ -34,6 +34,8 @@ pub struct LiveOptions {
     pub config: Config,
     /// Compiled rules at start.
     pub rules: Option<Arc<RuleEngine>>,
+    /// The event store to write, unless disabled.
+    pub store: Option<vedette_store::StoreConfig>,
 }
 
 /// Longest time shutdown spends on packets the kernel queued before the stop.
@@ -149,7 +151,7 @@ pub fn run(
     for _ in 0..n {
         sockets.push(LiveSocket::open(&opts.iface, &lcfg, filter.as_ref())?);
     }
-    let pipe = EventPipe::start(cfg, &opts.output_dir, true)?;
+    let pipe = EventPipe::start(cfg, &opts.output_dir, opts.store.as_ref(), true)?;
     let ecfg = engine_config(cfg);
     let stats_every = Duration::from_secs(cfg.capture.live.stats_interval_secs);
     let mut handles = Vec::with_capacity(n);
@@ -277,6 +279,7 @@ pub fn run(
         eve_path: done.eve_path,
         peak_rss_bytes: crate::analyze::peak_rss_bytes(),
         kernel: Some(kernel),
+        store: done.store,
     })
 }
 

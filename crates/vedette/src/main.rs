@@ -5,9 +5,11 @@
 mod analyze;
 mod config;
 mod live;
+mod logging;
 mod outputs;
 mod rules;
 mod sniff;
+mod store_cmd;
 mod summary;
 
 use anyhow::Context as _;
@@ -36,6 +38,18 @@ struct Cli {
     /// Log level for vedette's own messages (error, warn, info, debug, trace); RUST_LOG overrides.
     #[arg(long, global = true, default_value = "warn")]
     log_level: String,
+    /// Write vedette's own log messages to this file instead of stderr (rotated by size).
+    #[arg(long, global = true, value_name = "FILE")]
+    log_file: Option<PathBuf>,
+    /// Log line format.
+    #[arg(long, global = true, value_parser = ["text", "json"], default_value = "text")]
+    log_format: String,
+    /// Rotate the log file at this many bytes (to FILE.1, FILE.2, ...).
+    #[arg(long, global = true, value_name = "BYTES", default_value_t = 10 * 1024 * 1024)]
+    log_max_bytes: u64,
+    /// Rotated log files kept.
+    #[arg(long, global = true, value_name = "N", default_value_t = 5)]
+    log_keep: u32,
 }
 
 #[derive(Subcommand)]
@@ -55,6 +69,12 @@ enum Command {
     /// Rule tools.
     #[command(subcommand)]
     Rules(RulesCommand),
+    /// Import EVE JSON files (vedette's or Suricata's) into the store.
+    Ingest(store_cmd::IngestArgs),
+    /// Run read-only SQL over the store's views (`--schema` lists them).
+    Query(store_cmd::QueryArgs),
+    /// Canned reports from the store, or a self-contained HTML report with charts.
+    Report(store_cmd::ReportArgs),
 }
 
 #[derive(Subcommand)]
@@ -100,6 +120,12 @@ struct CommonArgs {
     /// Do not print the summary.
     #[arg(long, short = 'q')]
     quiet: bool,
+    /// Store directory events are written to (overrides store.path; default ./vedette-data).
+    #[arg(long, value_name = "DIR", conflicts_with = "no_store")]
+    store: Option<PathBuf>,
+    /// Do not write events to the store.
+    #[arg(long)]
+    no_store: bool,
 }
 
 #[derive(Args)]
@@ -173,17 +199,6 @@ struct ConfigArgs {
     sets: Vec<String>,
 }
 
-fn init_tracing(level: &str) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .or_else(|_| tracing_subscriber::EnvFilter::try_new(level))
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_target(false)
-        .try_init();
-}
-
 fn load_config(common: &CommonArgs) -> anyhow::Result<config::Config> {
     let mut sets = common.sets.clone();
     if common.checksum_mode.as_deref() == Some("none") {
@@ -195,6 +210,14 @@ fn load_config(common: &CommonArgs) -> anyhow::Result<config::Config> {
     Ok(config::Config::load(common.config.as_deref(), &sets)?)
 }
 
+/// The store the run writes to, from `[store]`, `--store` and `--no-store`.
+fn store_config(cfg: &config::Config, common: &CommonArgs) -> Option<vedette_store::StoreConfig> {
+    if common.no_store || !cfg.store.enabled {
+        return None;
+    }
+    Some(store_cmd::store_config(cfg, common.store.as_deref()))
+}
+
 fn analyze(args: AnalyzeArgs) -> anyhow::Result<()> {
     let cfg = load_config(&args.common)?;
     let rules = rules::load(&cfg, &args.common.rules, args.common.quiet)?.map(|(e, _)| e);
@@ -203,12 +226,14 @@ fn analyze(args: AnalyzeArgs) -> anyhow::Result<()> {
         .output_dir
         .clone()
         .unwrap_or_else(|| PathBuf::from("vedette-out"));
+    let store = store_config(&cfg, &args.common);
     let summary = analyze::run(analyze::AnalyzeOptions {
         inputs: args.inputs,
         output_dir,
         config: cfg,
         progress: !args.common.quiet,
         rules,
+        store,
     })?;
     if !args.common.quiet {
         summary::print(&summary);
@@ -247,12 +272,14 @@ fn demo(args: DemoArgs) -> anyhow::Result<()> {
         rule_paths.push(p);
     }
     let rules = rules::load(&cfg, &rule_paths, args.common.quiet)?.map(|(e, _)| e);
+    let store = store_config(&cfg, &args.common);
     let summary = analyze::run(analyze::AnalyzeOptions {
         inputs: vec![pcap],
         output_dir: dir,
         config: cfg,
         progress: !args.common.quiet,
         rules,
+        store,
     })?;
     summary::print(&summary);
     Ok(())
@@ -271,6 +298,7 @@ fn live_cmd(args: LiveArgs) -> anyhow::Result<()> {
         .output_dir
         .clone()
         .unwrap_or_else(|| PathBuf::from("vedette-out"));
+    let store = store_config(&cfg, &args.common);
     // SIGHUP reads the configuration file and the rule files again.
     let reload = || -> anyhow::Result<_> {
         let cfg = load_config(&args.common)?;
@@ -283,6 +311,7 @@ fn live_cmd(args: LiveArgs) -> anyhow::Result<()> {
             output_dir,
             config: cfg,
             rules,
+            store,
         },
         &reload,
     )?;
@@ -336,7 +365,16 @@ fn rules_cmd(c: RulesCommand) -> anyhow::Result<ExitCode> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_tracing(&cli.log_level);
+    if let Err(e) = logging::init(&logging::LogOptions {
+        level: &cli.log_level,
+        file: cli.log_file.as_deref(),
+        json: cli.log_format == "json",
+        max_bytes: cli.log_max_bytes,
+        keep: cli.log_keep,
+    }) {
+        eprintln!("vedette: error: {e:#}");
+        return ExitCode::from(EXIT_FATAL);
+    }
     let result = match cli.command {
         Command::Analyze(a) => analyze(a),
         Command::Demo(d) => demo(d),
@@ -347,6 +385,9 @@ fn main() -> ExitCode {
             Ok(code) => return code,
             Err(e) => Err(e),
         },
+        Command::Ingest(a) => store_cmd::ingest(a),
+        Command::Query(a) => store_cmd::query(a),
+        Command::Report(a) => store_cmd::report(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -110,6 +110,38 @@ pub fn print(s: &RunSummary) {
             s.dropped_batches
         );
     }
+    if let Some(st) = &s.store {
+        eprintln!(
+            "  store: {} events in {} commits -> {}{}{}",
+            thousands(st.ingest.committed_events),
+            thousands(st.ingest.commits),
+            st.path.display(),
+            if st.ingest.expired_rows + st.ingest.evicted_rows > 0 {
+                format!(
+                    "; retention removed {} (age) + {} (size) rows",
+                    thousands(st.ingest.expired_rows),
+                    thousands(st.ingest.evicted_rows)
+                )
+            } else {
+                String::new()
+            },
+            if st.ingest.garbage > 0 {
+                format!("; {} records skipped", thousands(st.ingest.garbage))
+            } else {
+                String::new()
+            }
+        );
+        if st.dropped_batches > 0 {
+            eprintln!(
+                "  WARNING: store queue full: {} batches ({} events) not stored",
+                thousands(st.dropped_batches),
+                thousands(st.dropped_events)
+            );
+        }
+        if let Some(e) = &st.error {
+            eprintln!("  ERROR: the store stopped writing: {e}");
+        }
+    }
     for e in &s.capture_errors {
         eprintln!("  capture error: {e}");
     }

@@ -126,7 +126,7 @@ fn start_live(ns: &Netns, name: &str, extra: &[&str]) -> Live {
     let mut cmd = Command::new("ip");
     cmd.args(["netns", "exec", &ns.name])
         .arg(env!("CARGO_BIN_EXE_vedette"))
-        .args(["live", "-i", "vb", "--output-dir"])
+        .args(["live", "--no-store", "-i", "vb", "--output-dir"])
         .arg(&out)
         .args(["--set", "capture.live.stats_interval_secs=1", "-k", "none"])
         .args(LONG_TIMEOUTS)
@@ -674,7 +674,7 @@ fn without_cap_net_raw_the_error_says_what_to_do() {
         vedette()
     };
     let o = cmd
-        .args(["live", "-i", "lo", "--output-dir"])
+        .args(["live", "--no-store", "-i", "lo", "--output-dir"])
         .arg(&out)
         .output()
         .unwrap();

@@ -6,7 +6,11 @@ use std::process::{Command, Output};
 
 /// The `vedette` binary built for these tests.
 pub fn vedette() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_vedette"))
+    let mut c = Command::new(env!("CARGO_BIN_EXE_vedette"));
+    // Defaults such as the store (./vedette-data) land in the build's scratch space, never in
+    // the source tree.
+    c.current_dir(env!("CARGO_TARGET_TMPDIR"));
+    c
 }
 
 /// True when running in CI, where missing data or tools are failures, not skips.
@@ -58,6 +62,10 @@ pub fn analyze(inputs: &[&Path], out: &Path, extra: &[&str]) -> Output {
         .arg(out)
         .arg("-q")
         .args(extra);
+    // The store has its own tests; elsewhere it would only be shared by parallel tests.
+    if !extra.iter().any(|a| *a == "--store" || *a == "--no-store") {
+        c.arg("--no-store");
+    }
     let o = run(&mut c);
     assert!(
         o.status.success(),
