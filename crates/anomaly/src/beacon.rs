@@ -8,10 +8,14 @@
 //! - for a series `x` with quartiles Q1 ≤ Q2 ≤ Q3 and median absolute deviation
 //!   MAD = median(|x − Q2|):
 //!   - *skew score* = 1 − |Bowley skewness|, Bowley = (Q1 + Q3 − 2·Q2) / (Q3 − Q1)
-//!     (1 when Q3 = Q1): a symmetric distribution, as jitter around a fixed period gives;
+//!     (taken as 0 when Q2 equals Q1 or Q3): a symmetric distribution, as jitter around a
+//!     fixed period gives;
 //!   - *dispersion score* = 1 − min(1, MAD / Q2) (1 when MAD = 0): spread small against the
 //!     typical value;
 //! - score = mean of the four: interval skew, interval dispersion, size skew, size dispersion.
+//!
+//! Only connections the server answered count: a beacon is a conversation, while periodic
+//! unanswered packets are retries, scans or backscatter, which other detectors cover.
 //!
 //! A pair is scored once it has `min_connections` connections, then again every
 //! `min_connections / 2` more, and at the end; it alerts when score ≥ `min_score` and the
@@ -71,7 +75,9 @@ fn robust(x: &mut [f64]) -> Option<(f64, f64, f64, f64)> {
 /// Skew and dispersion scores of a series, with its median and MAD.
 fn regularity(x: &mut [f64]) -> Option<(f64, f64, f64, f64)> {
     let (q1, q2, q3, mad) = robust(x)?;
-    let bowley = if q3 - q1 > 0.0 {
+    // A median equal to a quartile means a quarter or more of the series sits on one value: a
+    // concentration, which Bowley's ratio would misread as total skew.
+    let bowley = if q3 - q1 > 0.0 && q2 != q1 && q2 != q3 {
         (q1 + q3 - 2.0 * q2) / (q3 - q1)
     } else {
         0.0
@@ -168,7 +174,11 @@ impl Beacons {
     }
 
     pub(crate) fn on_flow(&mut self, f: &FlowRecord, sup: i64, out: &mut Vec<Detection>) {
-        if !self.cfg.enabled || self.cfg.ignore_ports.contains(&f.dst_port) || is_group(f.dst_ip) {
+        if !self.cfg.enabled
+            || f.pkts_toclient == 0
+            || self.cfg.ignore_ports.contains(&f.dst_port)
+            || is_group(f.dst_ip)
+        {
             return;
         }
         let key = (f.src_ip, f.dst_ip, f.dst_port, f.proto);
@@ -290,6 +300,39 @@ mod tests {
         series(&mut e, 100, 200, 0, |_| 420);
         e.finish();
         assert!(of(&e.drain(), Detector::Beacon).is_empty());
+    }
+
+    #[test]
+    fn unanswered_periodic_probes_are_not_beacons() {
+        let mut e = engine();
+        for i in 0..40i64 {
+            e.on_flow(&syn_only("203.0.113.9", "10.0.0.1", 9069, i * 5000));
+        }
+        e.finish();
+        assert!(of(&e.drain(), Detector::Beacon).is_empty());
+    }
+
+    #[test]
+    fn jittered_calls_of_mostly_one_size_beacon() {
+        // Intervals 2.3..3.8 s, most requests 1773 B with a few larger ones (a C2 poll with an
+        // occasional result upload): the median sits on the lower quartile of sizes.
+        let mut e = engine();
+        let sizes = [
+            1773u64, 1707, 1839, 2037, 1773, 1839, 1707, 1971, 1773, 1773, 1773, 1905,
+        ];
+        let mut t = 0;
+        for i in 0..24i64 {
+            t += 2300 + (i * 611) % 1500;
+            let mut f = established("10.0.0.5", "198.51.100.20", 443, t);
+            f.bytes_toserver = if i % 5 == 3 {
+                sizes[(i as usize) % sizes.len()]
+            } else {
+                1773
+            };
+            e.on_flow(&f);
+        }
+        e.finish();
+        assert_eq!(of(&e.drain(), Detector::Beacon).len(), 1);
     }
 
     #[test]

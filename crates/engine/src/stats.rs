@@ -2,7 +2,7 @@
 //! `stats.flow.*`, `stats.defrag.*`, plus vedette's own caps under `stats.vedette`).
 
 use vedette_decode::DecodeEvent;
-use vedette_eve::{EventBatch, EventType, Header};
+use vedette_eve::{EventBatch, EventType, Header, JsonWriter};
 use vedette_flow::{DefragStats, FlowStats};
 use vedette_types::Timestamp;
 
@@ -173,6 +173,18 @@ pub fn write_stats_event(
     s: &EngineStats,
     run: &RunCounters,
 ) {
+    write_stats_event_with(batch, ts, s, run, &mut |_| {});
+}
+
+/// As [`write_stats_event`], with `extra` writing more members into the `stats` object (the
+/// binary adds counters of stages outside the engine, such as the anomaly detectors).
+pub fn write_stats_event_with(
+    batch: &mut EventBatch,
+    ts: Timestamp,
+    s: &EngineStats,
+    run: &RunCounters,
+    extra: &mut dyn FnMut(&mut JsonWriter<'_>),
+) {
     let mut w = batch.begin(EventType::Stats);
     w.header(&Header {
         ts,
@@ -303,6 +315,7 @@ pub fn write_stats_event(
     w.u64("events_dropped", run.bus_events_dropped);
     w.close_object();
     w.close_object();
+    extra(&mut w);
     w.close_object();
     w.finish();
 }

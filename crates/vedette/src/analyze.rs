@@ -5,6 +5,7 @@
 //! batches to the bounded event bus; one bus thread feeds the outputs. With one worker the
 //! reader runs the worker inline, so no packet is copied.
 
+use crate::anomaly::AnomalyStage;
 use crate::config::{Config, Overflow};
 use crate::outputs::{EveFile, EventCounts, Output};
 use anyhow::{bail, Context as _};
@@ -16,8 +17,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use vedette_capture::{CaptureLimits, CaptureSet, Packet, PacketSource};
 use vedette_engine::{
-    new_batch, write_stats_event, EngineConfig, EngineStats, EveOptions, RuleEngine, RunCounters,
-    Worker,
+    new_batch, write_stats_event_with, EngineConfig, EngineStats, EveOptions, RuleEngine,
+    RunCounters, Worker,
 };
 use vedette_eve::EventBatch;
 use vedette_flow::{DefragConfig, FlowConfig, ProtoTimeouts, Timeouts};
@@ -55,6 +56,8 @@ pub struct RunSummary {
     pub eve_path: Option<PathBuf>,
     /// Peak resident memory, bytes (0 when unknown).
     pub peak_rss_bytes: u64,
+    /// Anomaly detector counters (None when the detectors are off).
+    pub anomaly: Option<vedette_anomaly::AnomalyStats>,
 }
 
 /// Peak resident set size of this process (Linux `VmHWM`), or 0 when it cannot be read.
@@ -237,9 +240,19 @@ pub fn run(opts: AnalyzeOptions) -> anyhow::Result<RunSummary> {
         sent_events: Arc::new(AtomicU64::new(0)),
     };
     let flush_interval = Duration::from_millis(cfg.events.flush_interval_ms);
+    // Anomaly detectors run on the output thread; an empty batch on the bus asks them to finish,
+    // and their counters come back on `anomaly_rx` before the stats event is written.
+    let (anomaly_tx, anomaly_rx) = bounded(1);
+    let stage = cfg.anomaly.enabled.then(|| {
+        AnomalyStage::new(
+            cfg.anomaly.clone(),
+            cfg.outputs.eve.ipv6_compress,
+            anomaly_tx,
+        )
+    });
     let output_thread = std::thread::Builder::new()
         .name("vedette-outputs".into())
-        .spawn(move || output_loop(bus_rx, outputs, flush_interval))
+        .spawn(move || output_loop(bus_rx, outputs, flush_interval, stage))
         .context("cannot start the output thread")?;
 
     let ecfg = engine_config(cfg);
@@ -269,6 +282,11 @@ pub fn run(opts: AnalyzeOptions) -> anyhow::Result<RunSummary> {
         pb.finish_and_clear();
     }
     let src_stats = source.stats();
+    let anomaly = if cfg.anomaly.enabled && bus.tx.send(EventBatch::with_capacity(0)).is_ok() {
+        anomaly_rx.recv().ok()
+    } else {
+        None
+    };
     if cfg.outputs.eve.stats {
         let run = RunCounters {
             uptime_secs: started.elapsed().as_secs(),
@@ -278,7 +296,9 @@ pub fn run(opts: AnalyzeOptions) -> anyhow::Result<RunSummary> {
             kernel_drops: 0,
             bus_batches_dropped: bus.dropped_batches.load(Ordering::Relaxed),
             bus_events_dropped: bus.dropped_events.load(Ordering::Relaxed),
-            events_written: bus.sent_events.load(Ordering::Relaxed) + 1,
+            events_written: bus.sent_events.load(Ordering::Relaxed)
+                + anomaly.map_or(0, |a| a.alerts_total())
+                + 1,
             peak_rss_bytes: peak_rss_bytes(),
         };
         let mut b = new_batch(ecfg.eve.ipv6_compress);
@@ -287,7 +307,11 @@ pub fn run(opts: AnalyzeOptions) -> anyhow::Result<RunSummary> {
         } else {
             last_ts
         };
-        write_stats_event(&mut b, ts, &stats, &run);
+        write_stats_event_with(&mut b, ts, &stats, &run, &mut |w| {
+            if let Some(a) = &anomaly {
+                vedette_anomaly::write_stats(w, a);
+            }
+        });
         // The final stats event must not be dropped, whatever the overflow policy.
         let n = b.len() as u64;
         if bus.tx.send(b).is_ok() {
@@ -309,6 +333,7 @@ pub fn run(opts: AnalyzeOptions) -> anyhow::Result<RunSummary> {
         dropped_batches,
         eve_path,
         peak_rss_bytes: peak_rss_bytes(),
+        anomaly,
     })
 }
 
@@ -529,15 +554,24 @@ fn output_loop(
     rx: Receiver<EventBatch>,
     mut outputs: Vec<Box<dyn Output>>,
     interval: Duration,
+    mut anomaly: Option<AnomalyStage>,
 ) -> anyhow::Result<EventCounts> {
     let mut counts = EventCounts::default();
     let mut last_flush = Instant::now();
     loop {
         match rx.recv_timeout(interval) {
             Ok(batch) => {
-                counts.add(&batch);
-                for o in outputs.iter_mut() {
-                    o.write(&batch)?;
+                // Workers never send empty batches: an empty one marks the end of the traffic.
+                let alerts = match anomaly.as_mut() {
+                    Some(a) if batch.is_empty() => a.finish(),
+                    Some(a) => a.feed(&batch),
+                    None => None,
+                };
+                for b in std::iter::once(&batch).chain(alerts.as_ref()) {
+                    counts.add(b);
+                    for o in outputs.iter_mut() {
+                        o.write(b)?;
+                    }
                 }
             }
             Err(crossbeam_channel::RecvTimeoutError::Timeout) => {}

@@ -69,6 +69,8 @@ pub struct Config {
     pub events: EventsCfg,
     /// Outputs.
     pub outputs: OutputsCfg,
+    /// Behavioural anomaly detectors (`[anomaly]`; the crate owns the keys).
+    pub anomaly: vedette_anomaly::AnomalyConfig,
 }
 
 /// `[capture]`
@@ -384,13 +386,18 @@ impl Config {
             }
             merge(&mut table, nested(k, value), "")?;
         }
-        let cfg: Config = toml::Value::Table(table)
-            .try_into()
-            .map_err(|e: toml::de::Error| ConfigError::Invalid {
-                origin: "configuration".into(),
-                message: e.to_string(),
-            })?;
+        let mut cfg: Config =
+            toml::Value::Table(table)
+                .try_into()
+                .map_err(|e: toml::de::Error| ConfigError::Invalid {
+                    origin: "configuration".into(),
+                    message: e.to_string(),
+                })?;
         cfg.validate()?;
+        cfg.anomaly.prepare().map_err(|e| ConfigError::Invalid {
+            origin: format!("config key 'anomaly.{}'", e.key),
+            message: e.message,
+        })?;
         Ok(cfg)
     }
 
@@ -473,6 +480,18 @@ mod tests {
         assert!(matches!(e, ConfigError::SetSyntax(_)));
         let e = Config::load(None, &["runtime.workers=0".into()]).unwrap_err();
         assert!(e.to_string().contains("runtime.workers"), "{e}");
+    }
+
+    #[test]
+    fn anomaly_defaults_match_the_crate_and_bad_values_name_their_key() {
+        let c = Config::load(None, &[]).unwrap();
+        assert_eq!(c.anomaly, vedette_anomaly::AnomalyConfig::default());
+        let c = Config::load(None, &["anomaly.port_scan.min_ports=80".into()]).unwrap();
+        assert_eq!(c.anomaly.port_scan.min_ports, 80);
+        let e = Config::load(None, &["anomaly.port_scan.min_port=80".into()]).unwrap_err();
+        assert!(e.to_string().contains("anomaly.port_scan.min_port"), "{e}");
+        let e = Config::load(None, &["anomaly.allow_src=[\"10.0.0.0/40\"]".into()]).unwrap_err();
+        assert!(e.to_string().contains("anomaly.allow_src"), "{e}");
     }
 
     #[test]

@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 mod analyze;
+mod anomaly;
 mod config;
 mod outputs;
 mod rules;
