@@ -14,27 +14,30 @@ struct Head<'a> {
     event_type: &'a str,
 }
 
+// Fields are borrowed from the line: addresses, protocol names and timestamps never contain
+// JSON escapes, so parsing a record allocates only for `app_proto`.
 #[derive(Deserialize)]
-struct FlowJson {
-    timestamp: String,
-    src_ip: String,
-    dest_ip: String,
+struct FlowJson<'a> {
+    timestamp: &'a str,
+    src_ip: &'a str,
+    dest_ip: &'a str,
     #[serde(default)]
     src_port: u16,
     #[serde(default)]
     dest_port: u16,
-    proto: String,
+    proto: &'a str,
     #[serde(default)]
     icmp_type: Option<u8>,
     #[serde(default)]
     app_proto: Option<String>,
-    flow: FlowCounters,
-    #[serde(default)]
-    tcp: Option<TcpJson>,
+    #[serde(borrow)]
+    flow: FlowCounters<'a>,
+    #[serde(default, borrow)]
+    tcp: Option<TcpJson<'a>>,
 }
 
 #[derive(Deserialize)]
-struct FlowCounters {
+struct FlowCounters<'a> {
     #[serde(default)]
     pkts_toserver: u64,
     #[serde(default)]
@@ -43,18 +46,18 @@ struct FlowCounters {
     bytes_toserver: u64,
     #[serde(default)]
     bytes_toclient: u64,
-    #[serde(default)]
-    start: Option<String>,
-    #[serde(default)]
-    end: Option<String>,
+    #[serde(default, borrow)]
+    start: Option<&'a str>,
+    #[serde(default, borrow)]
+    end: Option<&'a str>,
 }
 
 #[derive(Deserialize)]
-struct TcpJson {
-    #[serde(default)]
-    tcp_flags_ts: Option<String>,
-    #[serde(default)]
-    tcp_flags_tc: Option<String>,
+struct TcpJson<'a> {
+    #[serde(default, borrow)]
+    tcp_flags_ts: Option<&'a str>,
+    #[serde(default, borrow)]
+    tcp_flags_tc: Option<&'a str>,
 }
 
 #[derive(Deserialize)]
@@ -177,10 +180,8 @@ fn proto_number(p: &str) -> Option<u8> {
     })
 }
 
-fn hex_flags(s: &Option<String>) -> u8 {
-    s.as_deref()
-        .and_then(|h| u8::from_str_radix(h, 16).ok())
-        .unwrap_or(0)
+fn hex_flags(s: Option<&str>) -> u8 {
+    s.and_then(|h| u8::from_str_radix(h, 16).ok()).unwrap_or(0)
 }
 
 fn flow(line: &[u8]) -> Option<FlowRecord> {
@@ -188,15 +189,9 @@ fn flow(line: &[u8]) -> Option<FlowRecord> {
     let start = j
         .flow
         .start
-        .as_deref()
         .and_then(parse_timestamp)
-        .or_else(|| parse_timestamp(&j.timestamp))?;
-    let end = j
-        .flow
-        .end
-        .as_deref()
-        .and_then(parse_timestamp)
-        .unwrap_or(start);
+        .or_else(|| parse_timestamp(j.timestamp))?;
+    let end = j.flow.end.and_then(parse_timestamp).unwrap_or(start);
     Some(FlowRecord {
         start,
         end: end.max(start),
@@ -204,14 +199,14 @@ fn flow(line: &[u8]) -> Option<FlowRecord> {
         dst_ip: j.dest_ip.parse::<IpAddr>().ok()?,
         src_port: j.src_port,
         dst_port: j.dest_port,
-        proto: proto_number(&j.proto)?,
+        proto: proto_number(j.proto)?,
         pkts_toserver: j.flow.pkts_toserver,
         pkts_toclient: j.flow.pkts_toclient,
         bytes_toserver: j.flow.bytes_toserver,
         bytes_toclient: j.flow.bytes_toclient,
         tcp: j.tcp.map(|t| TcpFacts {
-            flags_ts: hex_flags(&t.tcp_flags_ts),
-            flags_tc: hex_flags(&t.tcp_flags_tc),
+            flags_ts: hex_flags(t.tcp_flags_ts),
+            flags_tc: hex_flags(t.tcp_flags_tc),
         }),
         icmp_type: j.icmp_type,
         app_proto: j.app_proto,
@@ -306,5 +301,85 @@ mod tests {
         for bad in [&b"{"[..], b"null", br#"{"event_type":"flow"}"#, br#"{"event_type":"flow","timestamp":"x","src_ip":"1.1.1.1","dest_ip":"::1","proto":"TCP","flow":{}}"#] {
             assert!(parse_line(bad).is_none());
         }
+    }
+}
+
+#[cfg(test)]
+mod hostile {
+    use super::*;
+    use crate::{AnomalyConfig, AnomalyEngine};
+
+    const FLOW: &str = r#"{"timestamp":"2024-02-08T15:16:39.842117+0000","event_type":"flow","src_ip":"147.32.80.37","src_port":39210,"dest_ip":"141.193.213.21","dest_port":443,"proto":"TCP","flow":{"pkts_toserver":14,"pkts_toclient":11,"bytes_toserver":1773,"bytes_toclient":4637,"start":"2024-02-08T15:16:39.842117+0000","end":"2024-02-08T15:16:40.013986+0000"},"tcp":{"tcp_flags_ts":"02","tcp_flags_tc":"12"}}"#;
+    const DNS: &str = r#"{"timestamp":"2024-02-13T14:34:38.788265+0000","event_type":"dns","src_ip":"10.0.0.1","dest_ip":"10.0.0.2","proto":"UDP","dns":{"type":"query","rrname":"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.x.y","rrtype":"TXT"}}"#;
+
+    #[test]
+    fn mutated_lines_never_panic_and_feed_the_engine_safely() {
+        let mut e = AnomalyEngine::new(AnomalyConfig::default());
+        let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for i in 0..20_000 {
+            let base = if i % 2 == 0 { FLOW } else { DNS };
+            let mut b = base.as_bytes().to_vec();
+            for _ in 0..(next() % 6) {
+                let len = b.len() as u64;
+                if len == 0 {
+                    break;
+                }
+                let pos = (next() % len) as usize;
+                match next() % 3 {
+                    0 => b[pos] = (next() & 0xff) as u8,
+                    1 => b.truncate(pos),
+                    _ => b.insert(pos, b"0123456789.:-+Z\"{}"[(next() % 18) as usize]),
+                }
+            }
+            match parse_line(&b) {
+                Some(Record::Flow(f)) => e.on_flow(&f),
+                Some(Record::Dns(q)) => e.on_dns(&q),
+                None => {}
+            }
+        }
+        e.finish();
+        let _ = e.drain();
+    }
+
+    #[test]
+    fn extreme_values_never_panic() {
+        let mut e = AnomalyEngine::new(AnomalyConfig::default());
+        for (start, end, pkts, bytes) in [
+            (i64::MIN, i64::MAX, u64::MAX, u64::MAX),
+            (i64::MAX, i64::MIN, 0, 0),
+            (0, 0, u64::MAX, 1),
+            (i64::MAX - 1, i64::MAX, 1, u64::MAX),
+        ] {
+            for proto in [6u8, 17, 1, 58, 0] {
+                let f = crate::FlowRecord {
+                    start: Timestamp(start),
+                    end: Timestamp(end),
+                    src_ip: "10.0.0.1".parse().unwrap(),
+                    dst_ip: "10.0.0.2".parse().unwrap(),
+                    src_port: 0,
+                    dst_port: 22,
+                    proto,
+                    pkts_toserver: pkts,
+                    pkts_toclient: pkts,
+                    bytes_toserver: bytes,
+                    bytes_toclient: bytes,
+                    tcp: Some(crate::TcpFacts {
+                        flags_ts: 0xff,
+                        flags_tc: 0,
+                    }),
+                    icmp_type: Some(8),
+                    app_proto: None,
+                };
+                e.on_flow(&f);
+            }
+        }
+        e.finish();
+        let _ = e.drain();
     }
 }
