@@ -5,7 +5,7 @@
 
 use crate::config::{BruteForceConfig, DetectorLimits as _};
 use crate::window::{WindowState, Windows};
-use crate::{span_secs, Detection, Detector, FlowRecord};
+use crate::{span_secs, Detection, Detector, FlowRecord, HttpRecord};
 use std::net::IpAddr;
 use vedette_types::{ip_proto, Timestamp};
 
@@ -32,6 +32,8 @@ pub(crate) struct BruteForce {
     max_dur_ns: i64,
     window_s: u64,
     w: Windows<Key, Attempts>,
+    http_min: u64,
+    http: Windows<Key, Attempts>,
 }
 
 fn service(port: u16) -> &'static str {
@@ -61,15 +63,63 @@ impl BruteForce {
             max_dur_ns: crate::secs_ns(c.max_duration_secs),
             window_s: c.window_secs,
             w: Windows::new(c.window_secs, c.max_tracked()),
+            http_min: u64::from(c.http_min_failures),
+            http: Windows::new(c.window_secs, c.max_tracked()),
         }
     }
 
     pub(crate) fn cap_hits(&self) -> u64 {
-        self.w.cap_hits
+        self.w.cap_hits + self.http.cap_hits
     }
 
     pub(crate) fn suppressed(&self) -> u64 {
-        self.w.suppressed
+        self.w.suppressed + self.http.suppressed
+    }
+
+    fn judge_http(min: u64, w: u64) -> impl FnMut(&Key, Timestamp, &Attempts) -> Option<Detection> {
+        move |&(src, dst, port), start, a| {
+            if a.n < min {
+                return None;
+            }
+            let span = match (a.first, a.last) {
+                (Some(x), Some(y)) => span_secs(x, y),
+                _ => 0.0,
+            };
+            Some(Detection {
+                detector: Detector::BruteForce,
+                variant: 1,
+                ts: start,
+                src_ip: src,
+                dst_ip: dst,
+                src_port: 0,
+                dst_port: port,
+                proto: ip_proto::TCP,
+                signature: "VEDETTE ANOMALY brute force against HTTP authentication".into(),
+                explain: format!(
+                    "{} HTTP authentication failures (401/407) from {dst} port {port} in {span:.1} s >= {min} in {w} s",
+                    a.n
+                ),
+            })
+        }
+    }
+
+    /// HTTP 401/407 answers: a password guesser against Basic/Digest or proxy authentication.
+    pub(crate) fn on_http(&mut self, h: &HttpRecord, sup: i64, out: &mut Vec<Detection>) {
+        if !self.on || !matches!(h.status, 401 | 407) {
+            return;
+        }
+        self.http.observe(
+            (h.src_ip, h.dst_ip, h.dst_port),
+            h.ts,
+            sup,
+            |a| {
+                a.n += 1;
+                a.first = Some(a.first.map_or(h.ts, |t| t.min(h.ts)));
+                a.last = Some(a.last.map_or(h.ts, |t| t.max(h.ts)));
+            },
+            Self::judge_http(self.http_min, self.window_s),
+            out,
+        );
     }
 
     fn judge(min: u64, w: u64) -> impl FnMut(&Key, Timestamp, &Attempts) -> Option<Detection> {
@@ -128,6 +178,12 @@ impl BruteForce {
     pub(crate) fn sweep(&mut self, cutoff: Timestamp, sup: i64, out: &mut Vec<Detection>) {
         self.w
             .sweep(cutoff, sup, Self::judge(self.min, self.window_s), out);
+        self.http.sweep(
+            cutoff,
+            sup,
+            Self::judge_http(self.http_min, self.window_s),
+            out,
+        );
     }
 }
 
@@ -152,6 +208,31 @@ mod tests {
                     "{}",
                     d.explain
                 );
+            }
+        }
+    }
+
+    #[test]
+    fn http_authentication_failures_are_brute_force() {
+        let req = |ms: i64, status: u16| HttpRecord {
+            ts: at(ms),
+            src_ip: "10.0.0.66".parse().unwrap(),
+            dst_ip: "10.0.0.80".parse().unwrap(),
+            dst_port: 80,
+            status,
+        };
+        for (n, expect) in [(19i64, 0usize), (20, 1)] {
+            let mut e = engine();
+            for i in 0..n {
+                e.on_http(&req(i * 500, 401));
+                // Successful requests in between do not count.
+                e.on_http(&req(i * 500 + 1, 200));
+            }
+            e.finish();
+            let d = of(&e.drain(), Detector::BruteForce);
+            assert_eq!(d.len(), expect, "{n}");
+            if let Some(d) = d.first() {
+                assert_eq!(d.sid(), 9_000_801);
             }
         }
     }

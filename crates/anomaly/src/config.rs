@@ -155,6 +155,8 @@ pub struct BruteForceConfig {
     pub min_attempts: u32,
     /// Connections longer than this are sessions, not attempts.
     pub max_duration_secs: u64,
+    /// HTTP 401/407 responses from one server to one client that make an attack.
+    pub http_min_failures: u32,
     /// Most (source, server, port) triples tracked.
     pub max_tracked: u64,
 }
@@ -275,6 +277,7 @@ impl Default for AnomalyConfig {
                 ports: vec![21, 22, 23, 110, 143, 445, 902, 1433, 3306, 3389, 5432, 5900],
                 min_attempts: 20,
                 max_duration_secs: 30,
+                http_min_failures: 20,
                 max_tracked: 20_000,
             },
             beacon: BeaconConfig {
@@ -370,6 +373,10 @@ impl AnomalyConfig {
             (
                 "brute_force.min_attempts",
                 u64::from(self.brute_force.min_attempts),
+            ),
+            (
+                "brute_force.http_min_failures",
+                u64::from(self.brute_force.http_min_failures),
             ),
             (
                 "dns_tunnel.min_encoded_names",

@@ -4,7 +4,7 @@
 //! Unknown fields are ignored and anything unparseable gives `None`: event files are data,
 //! and one bad line must not stop the analysis.
 
-use crate::{DnsRecord, FlowRecord, TcpFacts};
+use crate::{DnsRecord, FlowRecord, HttpRecord, TcpFacts};
 use serde::Deserialize;
 use std::net::IpAddr;
 use vedette_types::{ip_proto, Timestamp};
@@ -94,9 +94,28 @@ struct Question {
     rrtype: String,
 }
 
+#[derive(Deserialize)]
+struct HttpJson<'a> {
+    timestamp: &'a str,
+    src_ip: &'a str,
+    dest_ip: &'a str,
+    #[serde(default)]
+    dest_port: u16,
+    http: HttpInner,
+}
+
+#[derive(Deserialize)]
+struct HttpInner {
+    /// `null` or absent without a response.
+    #[serde(default)]
+    status: Option<u16>,
+}
+
 /// One parsed event.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Record {
+    /// An `http` transaction.
+    Http(HttpRecord),
     /// A `flow` event.
     Flow(FlowRecord),
     /// A `dns` query.
@@ -242,6 +261,7 @@ pub fn parse_line(line: &[u8]) -> Option<Record> {
     match head.event_type {
         "flow" => flow(line).map(Record::Flow),
         "dns" => dns(line).map(Record::Dns),
+        "http" => http(line).map(Record::Http),
         _ => None,
     }
 }
@@ -249,6 +269,22 @@ pub fn parse_line(line: &[u8]) -> Option<Record> {
 /// Parses a `flow` event (the caller knows the type, as the binary does from its batches).
 pub fn parse_flow(line: &[u8]) -> Option<FlowRecord> {
     flow(line)
+}
+
+fn http(line: &[u8]) -> Option<HttpRecord> {
+    let j: HttpJson<'_> = serde_json::from_slice(line).ok()?;
+    Some(HttpRecord {
+        ts: parse_timestamp(j.timestamp)?,
+        src_ip: j.src_ip.parse().ok()?,
+        dst_ip: j.dest_ip.parse().ok()?,
+        dst_port: j.dest_port,
+        status: j.http.status.unwrap_or(0),
+    })
+}
+
+/// Parses an `http` event.
+pub fn parse_http(line: &[u8]) -> Option<HttpRecord> {
+    http(line)
 }
 
 /// Parses a `dns` event; `None` for answers.
@@ -340,6 +376,7 @@ mod hostile {
             match parse_line(&b) {
                 Some(Record::Flow(f)) => e.on_flow(&f),
                 Some(Record::Dns(q)) => e.on_dns(&q),
+                Some(Record::Http(h)) => e.on_http(&h),
                 None => {}
             }
         }

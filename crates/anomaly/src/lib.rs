@@ -112,6 +112,21 @@ pub struct DnsRecord {
     pub rrtype: String,
 }
 
+/// One HTTP transaction with its response status (for authentication failures).
+#[derive(Clone, Debug, PartialEq)]
+pub struct HttpRecord {
+    /// When the transaction was logged.
+    pub ts: Timestamp,
+    /// Client.
+    pub src_ip: IpAddr,
+    /// Server.
+    pub dst_ip: IpAddr,
+    /// Server port.
+    pub dst_port: u16,
+    /// Response status (0 without a response).
+    pub status: u16,
+}
+
 /// The detectors, each with its own `vedette.detector` name and signature-id range.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Detector {
@@ -227,6 +242,8 @@ pub struct AnomalyStats {
     pub flows: u64,
     /// DNS queries consumed.
     pub dns_queries: u64,
+    /// HTTP transactions consumed.
+    pub http_transactions: u64,
     /// Records skipped because a party is allowlisted.
     pub allowlisted: u64,
     /// Alerts raised, per detector ([`Detector::index`]).
@@ -357,6 +374,23 @@ impl AnomalyEngine {
         let sup = secs_ns(self.cfg.suppress_secs);
         let mut found = std::mem::take(&mut self.out);
         self.dns.on_query(q, sup, &mut found);
+        self.out = found;
+    }
+
+    /// Consumes one HTTP transaction (authentication failures feed `brute_force`).
+    pub fn on_http(&mut self, h: &HttpRecord) {
+        if !self.cfg.enabled {
+            return;
+        }
+        self.stats.http_transactions += 1;
+        self.advance(h.ts);
+        if self.cfg.is_allowed_src(h.src_ip) || self.cfg.is_allowed_dst(h.dst_ip) {
+            self.stats.allowlisted += 1;
+            return;
+        }
+        let sup = secs_ns(self.cfg.suppress_secs);
+        let mut found = std::mem::take(&mut self.out);
+        self.brute.on_http(h, sup, &mut found);
         self.out = found;
     }
 

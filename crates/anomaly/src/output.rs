@@ -49,6 +49,7 @@ pub fn write_stats(w: &mut JsonWriter<'_>, s: &AnomalyStats) {
     w.object("anomaly");
     w.u64("flows", s.flows);
     w.u64("dns_queries", s.dns_queries);
+    w.u64("http_transactions", s.http_transactions);
     w.u64("allowlisted", s.allowlisted);
     w.u64("alerts", s.alerts_total());
     w.u64("suppressed", s.suppressed);

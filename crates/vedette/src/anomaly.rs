@@ -1,4 +1,4 @@
-//! The anomaly stage on the event-bus thread: flow and DNS events of each batch feed the
+//! The anomaly stage on the event-bus thread: flow, DNS and HTTP events of each batch feed the
 //! detectors (`vedette-anomaly`), whose alerts go to the same outputs.
 //!
 //! Why here and not in the workers: detectors need every flow of a host, while workers see only
@@ -54,6 +54,11 @@ impl AnomalyStage {
                 EventType::Dns => {
                     if let Some(q) = batch.record(i).and_then(eve_in::parse_dns) {
                         self.engine.on_dns(&q);
+                    }
+                }
+                EventType::Http => {
+                    if let Some(h) = batch.record(i).and_then(eve_in::parse_http) {
+                        self.engine.on_http(&h);
                     }
                 }
                 _ => {}

@@ -240,6 +240,7 @@ fn the_same_detectors_run_on_an_eve_file() {
         match vedette_anomaly::eve_in::parse_line(line.as_bytes()) {
             Some(vedette_anomaly::eve_in::Record::Flow(f)) => engine.on_flow(&f),
             Some(vedette_anomaly::eve_in::Record::Dns(q)) => engine.on_dns(&q),
+            Some(vedette_anomaly::eve_in::Record::Http(h)) => engine.on_http(&h),
             None => {}
         }
     }
