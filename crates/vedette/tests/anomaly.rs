@@ -262,3 +262,66 @@ fn the_same_detectors_run_on_an_eve_file() {
     assert!(!written.is_empty());
     assert_eq!(replayed, written);
 }
+
+/// Writes `n` DNS queries per client: `tunnel` sends encoded names (or TXT queries) under one
+/// domain, `normal` looks up a few ordinary names; one query per second, each from a fresh port.
+fn dns_capture(path: &Path, n: u32, txt: bool) {
+    use vedette_trafficgen::dns::{rtype, DnsMessage};
+    use vedette_trafficgen::{Endpoints, IpParams, Link, PcapWriter};
+    let f = std::fs::File::create(path).unwrap();
+    let mut w = PcapWriter::new(std::io::BufWriter::new(f)).unwrap();
+    let link = Link::new([2, 0, 0, 0, 0, 1], [2, 0, 0, 0, 0, 2]);
+    let resolver = "10.0.0.53".parse().unwrap();
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    for i in 0..n {
+        let ts = vedette_types::Timestamp::from_secs(1_700_000_000 + i64::from(i));
+        let name = if txt {
+            "cmd.exfil-test.net".to_owned()
+        } else {
+            let label: String = (0..40)
+                .map(|_| {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    b"abcdefghijklmnopqrstuvwxyz234567"[(x % 32) as usize] as char
+                })
+                .collect();
+            format!("{label}.t.exfil-test.net")
+        };
+        let qtype = if txt { rtype::TXT } else { rtype::A };
+        let q = DnsMessage::query(i as u16, &name, qtype).encode();
+        let ep = Endpoints::new("10.0.0.5".parse().unwrap(), 20_000 + i as u16, resolver, 53);
+        w.write_packet(
+            ts,
+            &vedette_trafficgen::udp_frame(&link, &IpParams::default(), &ep, &q),
+        )
+        .unwrap();
+        let normal = ["www.example.com", "mail.example.com", "cdn.example.net"][(i % 3) as usize];
+        let q = DnsMessage::query(i as u16, normal, rtype::A).encode();
+        let ep = Endpoints::new("10.0.0.6".parse().unwrap(), 30_000 + i as u16, resolver, 53);
+        w.write_packet(
+            ts.add_nanos(1000),
+            &vedette_trafficgen::udp_frame(&link, &IpParams::default(), &ep, &q),
+        )
+        .unwrap();
+    }
+    w.flush().unwrap();
+}
+
+#[test]
+fn dns_tunnel_is_found_in_generated_traffic() {
+    let dir = tmpdir("anomaly-dns-gen");
+    for (txt, sid) in [(false, 9_000_600u64), (true, 9_000_601)] {
+        let p = dir.join(format!("dns-{txt}.pcap"));
+        dns_capture(&p, 55, txt);
+        let a = anomaly_alerts(&p, &format!("dns-{txt}"), &[]);
+        let t = of_detector(&a, "dns_tunnel");
+        assert_eq!(t.len(), 1, "txt={txt}: {a:?}");
+        assert_eq!(t[0]["src_ip"], "10.0.0.5");
+        assert_eq!(t[0]["alert"]["signature_id"], sid);
+        assert!(t[0]["vedette"]["explain"]
+            .as_str()
+            .unwrap()
+            .contains("exfil-test.net"));
+    }
+}
