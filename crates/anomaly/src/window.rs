@@ -20,6 +20,9 @@ pub(crate) trait WindowState: Default {
 
 struct Slot<S> {
     start: Timestamp,
+    /// Earliest record time in the window: the alert's time, the same whatever the order in
+    /// which workers handed the records on.
+    first: Timestamp,
     state: S,
     /// The subject alerted; stay quiet until then.
     quiet_until: Timestamp,
@@ -67,6 +70,7 @@ impl<K: Hash + Eq + Clone, S: WindowState> Windows<K, S> {
                 key.clone(),
                 Slot {
                     start: ts,
+                    first: ts,
                     state: S::default(),
                     quiet_until: Timestamp(i64::MIN),
                 },
@@ -77,11 +81,12 @@ impl<K: Hash + Eq + Clone, S: WindowState> Windows<K, S> {
         };
         if ts.0 >= slot.start.0.saturating_add(self.window_ns) {
             let old = std::mem::take(&mut slot.state);
-            let start = slot.start;
+            let first = slot.first;
             slot.start = ts;
+            slot.first = ts;
             Self::close(
                 &key,
-                start,
+                first,
                 &old,
                 &mut slot.quiet_until,
                 suppress_ns,
@@ -90,6 +95,7 @@ impl<K: Hash + Eq + Clone, S: WindowState> Windows<K, S> {
                 out,
             );
         }
+        slot.first = slot.first.min(ts);
         add(&mut slot.state);
     }
 
@@ -136,7 +142,7 @@ impl<K: Hash + Eq + Clone, S: WindowState> Windows<K, S> {
             let state = std::mem::take(&mut slot.state);
             Self::close(
                 key,
-                slot.start,
+                slot.first,
                 &state,
                 &mut slot.quiet_until,
                 suppress_ns,

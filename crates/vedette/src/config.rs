@@ -386,14 +386,15 @@ impl Config {
             }
             merge(&mut table, nested(k, value), "")?;
         }
-        let mut cfg: Config =
-            toml::Value::Table(table)
-                .try_into()
-                .map_err(|e: toml::de::Error| ConfigError::Invalid {
-                    origin: "configuration".into(),
-                    message: e.to_string(),
-                })?;
+        let cfg: Config = toml::Value::Table(table)
+            .try_into()
+            .map_err(|e: toml::de::Error| ConfigError::Invalid {
+                origin: "configuration".into(),
+                message: e.to_string(),
+            })?;
         cfg.validate()?;
+        // The anomaly section checks itself and parses its address lists.
+        let mut cfg = cfg;
         cfg.anomaly.prepare().map_err(|e| ConfigError::Invalid {
             origin: format!("config key 'anomaly.{}'", e.key),
             message: e.message,

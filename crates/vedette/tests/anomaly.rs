@@ -193,8 +193,12 @@ fn synthetic_capture_scan_and_flood_are_found_whatever_the_worker_count() {
         a.iter()
             .map(|x| {
                 format!(
-                    "{} {} {} {}",
-                    x["alert"]["signature_id"], x["src_ip"], x["dest_ip"], x["vedette"]["explain"]
+                    "{} {} {} {} {}",
+                    x["timestamp"],
+                    x["alert"]["signature_id"],
+                    x["src_ip"],
+                    x["dest_ip"],
+                    x["vedette"]["explain"]
                 )
             })
             .collect()
