@@ -12,7 +12,7 @@ mod app;
 mod stats;
 
 pub use app::AppStats;
-pub use stats::{write_stats_event, EngineStats, RunCounters};
+pub use stats::{write_stats_event, write_stats_event_with, EngineStats, RunCounters};
 pub use vedette_applayer::AppLimits;
 pub use vedette_detect::{DetectStats, Detector, Engine as RuleEngine};
 pub use vedette_flow::StreamConfig;

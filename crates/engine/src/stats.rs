@@ -3,7 +3,7 @@
 
 use vedette_capture::KernelStats;
 use vedette_decode::DecodeEvent;
-use vedette_eve::{EventBatch, EventType, Header};
+use vedette_eve::{EventBatch, EventType, Header, JsonWriter};
 use vedette_flow::{DefragStats, FlowStats};
 use vedette_types::Timestamp;
 
@@ -178,6 +178,19 @@ pub fn write_stats_event(
     run: &RunCounters,
     kernel: &[KernelStats],
 ) {
+    write_stats_event_with(batch, ts, s, run, kernel, &mut |_| {});
+}
+
+/// As [`write_stats_event`], with `extra` writing more members into the `stats` object (the
+/// binary adds counters of stages outside the engine, such as the anomaly detectors).
+pub fn write_stats_event_with(
+    batch: &mut EventBatch,
+    ts: Timestamp,
+    s: &EngineStats,
+    run: &RunCounters,
+    kernel: &[KernelStats],
+    extra: &mut dyn FnMut(&mut JsonWriter<'_>),
+) {
     let mut w = batch.begin(EventType::Stats);
     w.header(&Header {
         ts,
@@ -329,6 +342,7 @@ pub fn write_stats_event(
     w.u64("events_dropped", run.bus_events_dropped);
     w.close_object();
     w.close_object();
+    extra(&mut w);
     w.close_object();
     w.finish();
 }

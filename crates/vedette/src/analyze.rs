@@ -5,6 +5,7 @@
 //! batches to the bounded event bus; one bus thread feeds the outputs. With one worker the
 //! reader runs the worker inline, so no packet is copied.
 
+use crate::anomaly::AnomalyStage;
 use crate::config::{Config, Overflow};
 use crate::outputs::{EveFile, EventCounts, Output, Rotation, StoreOutput, StoreReport};
 use anyhow::{bail, Context as _};
@@ -17,8 +18,8 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use vedette_capture::{CaptureLimits, CaptureSet, KernelStats, Packet, PacketSource};
 use vedette_engine::{
-    new_batch, write_stats_event, EngineConfig, EngineStats, EveOptions, RuleEngine, RunCounters,
-    Worker,
+    new_batch, write_stats_event_with, EngineConfig, EngineStats, EveOptions, RuleEngine,
+    RunCounters, Worker,
 };
 use vedette_eve::EventBatch;
 use vedette_flow::{DefragConfig, FlowConfig, ProtoTimeouts, Timeouts};
@@ -62,6 +63,8 @@ pub struct RunSummary {
     pub kernel: Option<Vec<KernelStats>>,
     /// What the store did, when it was written.
     pub store: Option<StoreReport>,
+    /// Anomaly detector counters (None when the detectors are off).
+    pub anomaly: Option<vedette_anomaly::AnomalyStats>,
 }
 
 /// Peak resident set size of this process (Linux `VmHWM`), or 0 when it cannot be read.
@@ -284,6 +287,7 @@ pub fn run(opts: AnalyzeOptions) -> anyhow::Result<RunSummary> {
         peak_rss_bytes: peak_rss_bytes(),
         kernel: None,
         store: done.store,
+        anomaly: done.anomaly,
     })
 }
 
@@ -297,6 +301,8 @@ pub struct EventPipe {
     eve_path: Option<PathBuf>,
     /// What the store thread did (when there is one).
     store: Option<Arc<Mutex<StoreReport>>>,
+    /// Where the anomaly detectors return their counters once told the traffic ended.
+    anomaly_rx: Option<Receiver<vedette_anomaly::AnomalyStats>>,
     thread: std::thread::JoinHandle<anyhow::Result<EventCounts>>,
 }
 
@@ -310,6 +316,8 @@ pub struct PipeDone {
     pub eve_path: Option<PathBuf>,
     /// What the store did, when it was written.
     pub store: Option<StoreReport>,
+    /// Anomaly detector counters (None when the detectors are off).
+    pub anomaly: Option<vedette_anomaly::AnomalyStats>,
 }
 
 impl EventPipe {
@@ -356,9 +364,20 @@ impl EventPipe {
             sent_events: Arc::new(AtomicU64::new(0)),
         };
         let flush_interval = Duration::from_millis(cfg.events.flush_interval_ms);
+        // Anomaly detectors run on the output thread; an empty batch on the bus asks them to
+        // finish, and their counters come back on `anomaly_rx` before the last stats event.
+        let (anomaly_tx, anomaly_rx) = bounded(1);
+        let stage = cfg.anomaly.enabled.then(|| {
+            AnomalyStage::new(
+                cfg.anomaly.clone(),
+                cfg.outputs.eve.ipv6_compress,
+                anomaly_tx,
+            )
+        });
+        let anomaly_rx = stage.is_some().then_some(anomaly_rx);
         let thread = std::thread::Builder::new()
             .name("vedette-outputs".into())
-            .spawn(move || output_loop(bus_rx, outputs, flush_interval, live))
+            .spawn(move || output_loop(bus_rx, outputs, flush_interval, live, stage))
             .context("cannot start the output thread")?;
         Ok(EventPipe {
             bus,
@@ -366,6 +385,7 @@ impl EventPipe {
             ipv6_compress: cfg.outputs.eve.ipv6_compress,
             eve_path,
             store,
+            anomaly_rx,
             thread,
         })
     }
@@ -375,16 +395,33 @@ impl EventPipe {
         &self,
         ts: Timestamp,
         stats: &EngineStats,
+        run: RunCounters,
+        kernel: &[KernelStats],
+    ) {
+        self.write_stats_with(ts, stats, run, kernel, None);
+    }
+
+    fn write_stats_with(
+        &self,
+        ts: Timestamp,
+        stats: &EngineStats,
         mut run: RunCounters,
         kernel: &[KernelStats],
+        anomaly: Option<&vedette_anomaly::AnomalyStats>,
     ) {
         run.bus_batches_dropped = self.bus.dropped_batches.load(Ordering::Relaxed);
         run.bus_events_dropped = self.bus.dropped_events.load(Ordering::Relaxed);
-        run.events_written = self.bus.sent_events.load(Ordering::Relaxed) + 1;
+        run.events_written = self.bus.sent_events.load(Ordering::Relaxed)
+            + anomaly.map_or(0, |a| a.alerts_total())
+            + 1;
         run.peak_rss_bytes = peak_rss_bytes();
         let mut b = new_batch(self.ipv6_compress);
         let ts = if ts.0 == i64::MIN { Timestamp(0) } else { ts };
-        write_stats_event(&mut b, ts, stats, &run, kernel);
+        write_stats_event_with(&mut b, ts, stats, &run, kernel, &mut |w| {
+            if let Some(a) = anomaly {
+                vedette_anomaly::write_stats(w, a);
+            }
+        });
         let n = b.len() as u64;
         if self.bus.tx.send(b).is_ok() {
             self.bus.sent_events.fetch_add(n, Ordering::Relaxed);
@@ -398,8 +435,14 @@ impl EventPipe {
         final_stats: Option<(Timestamp, &EngineStats, RunCounters)>,
         kernel: &[KernelStats],
     ) -> anyhow::Result<PipeDone> {
+        // The traffic is over: the anomaly detectors close their windows first, so their
+        // alerts precede the last stats event, which carries their counters.
+        let anomaly = match &self.anomaly_rx {
+            Some(rx) if self.bus.tx.send(EventBatch::with_capacity(0)).is_ok() => rx.recv().ok(),
+            _ => None,
+        };
         if let Some((ts, stats, run)) = final_stats {
-            self.write_stats(ts, stats, run, kernel);
+            self.write_stats_with(ts, stats, run, kernel, anomaly.as_ref());
         }
         let dropped_batches = self.bus.dropped_batches.load(Ordering::Relaxed);
         drop(self.bus);
@@ -413,6 +456,7 @@ impl EventPipe {
             dropped_batches,
             eve_path: self.eve_path,
             store,
+            anomaly,
         })
     }
 }
@@ -625,15 +669,24 @@ fn output_loop(
     mut outputs: Vec<Box<dyn Output>>,
     interval: Duration,
     flush_when_idle: bool,
+    mut anomaly: Option<AnomalyStage>,
 ) -> anyhow::Result<EventCounts> {
     let mut counts = EventCounts::default();
     let mut last_flush = Instant::now();
     loop {
         match rx.recv_timeout(interval) {
             Ok(batch) => {
-                counts.add(&batch);
-                for o in outputs.iter_mut() {
-                    o.write(&batch)?;
+                // Workers never send empty batches: an empty one marks the end of the traffic.
+                let alerts = match anomaly.as_mut() {
+                    Some(a) if batch.is_empty() => a.finish(),
+                    Some(a) => a.feed(&batch),
+                    None => None,
+                };
+                for b in std::iter::once(&batch).chain(alerts.as_ref()) {
+                    counts.add(b);
+                    for o in outputs.iter_mut() {
+                        o.write(b)?;
+                    }
                 }
             }
             Err(crossbeam_channel::RecvTimeoutError::Timeout) => {}

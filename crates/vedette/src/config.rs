@@ -71,6 +71,8 @@ pub struct Config {
     pub outputs: OutputsCfg,
     /// The embedded event store.
     pub store: StoreCfg,
+    /// Behavioural anomaly detectors (`[anomaly]`; the crate owns the keys).
+    pub anomaly: vedette_anomaly::AnomalyConfig,
 }
 
 /// `[store]`
@@ -454,6 +456,12 @@ impl Config {
                 message: e.to_string(),
             })?;
         cfg.validate()?;
+        // The anomaly section checks itself and parses its address lists.
+        let mut cfg = cfg;
+        cfg.anomaly.prepare().map_err(|e| ConfigError::Invalid {
+            origin: format!("config key 'anomaly.{}'", e.key),
+            message: e.message,
+        })?;
         Ok(cfg)
     }
 
@@ -564,6 +572,18 @@ mod tests {
         assert!(matches!(e, ConfigError::SetSyntax(_)));
         let e = Config::load(None, &["runtime.workers=0".into()]).unwrap_err();
         assert!(e.to_string().contains("runtime.workers"), "{e}");
+    }
+
+    #[test]
+    fn anomaly_defaults_match_the_crate_and_bad_values_name_their_key() {
+        let c = Config::load(None, &[]).unwrap();
+        assert_eq!(c.anomaly, vedette_anomaly::AnomalyConfig::default());
+        let c = Config::load(None, &["anomaly.port_scan.min_ports=80".into()]).unwrap();
+        assert_eq!(c.anomaly.port_scan.min_ports, 80);
+        let e = Config::load(None, &["anomaly.port_scan.min_port=80".into()]).unwrap_err();
+        assert!(e.to_string().contains("anomaly.port_scan.min_port"), "{e}");
+        let e = Config::load(None, &["anomaly.allow_src=[\"10.0.0.0/40\"]".into()]).unwrap_err();
+        assert!(e.to_string().contains("anomaly.allow_src"), "{e}");
     }
 
     #[test]

@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 mod analyze;
+mod anomaly;
 mod config;
 mod live;
 mod logging;

@@ -98,6 +98,26 @@ pub fn print(s: &RunSummary) {
         thousands(st.fragments),
         thousands(st.defrag.reassembled)
     );
+    if let Some(a) = &s.anomaly {
+        let fired: Vec<String> = vedette_anomaly::Detector::ALL
+            .iter()
+            .filter_map(|d| {
+                let n = a.alerts.get(d.index()).copied().unwrap_or(0);
+                (n > 0).then(|| format!("{} {}", d.name(), thousands(n)))
+            })
+            .collect();
+        eprintln!(
+            "  anomaly detectors: {} alerts{}; {} suppressed; tracking caps hit {}",
+            thousands(a.alerts_total()),
+            if fired.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", fired.join(", "))
+            },
+            thousands(a.suppressed),
+            thousands(a.cap_hits_total())
+        );
+    }
     if s.peak_rss_bytes > 0 {
         eprintln!(
             "  peak memory (RSS): {:.1} MiB",

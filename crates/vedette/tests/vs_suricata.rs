@@ -122,7 +122,19 @@ fn alerts_match_suricata_on_synthetic_small() {
     let theirs = alert_set(&s_out.join("eve.json"));
     let v_out = tmpdir("vedette-small-alerts");
     let rules_arg = rules.to_str().unwrap();
-    analyze(&[&pcap], &v_out, &["-k", "none", "--rules", rules_arg]);
+    // Signature alerts only: Suricata has no counterpart of the anomaly detectors.
+    analyze(
+        &[&pcap],
+        &v_out,
+        &[
+            "-k",
+            "none",
+            "--rules",
+            rules_arg,
+            "--set",
+            "anomaly.enabled=false",
+        ],
+    );
     let ours = alert_set(&v_out.join("eve.json"));
     let skipped = skipped_sids(&rules);
     // Rules vedette does not load (reported by `rules check`, e.g. SSH buffers) cannot match.
@@ -188,7 +200,14 @@ fn same_alerts_as_suricata(name: &str, rules: &str, firing: &[u64]) {
     analyze(
         &[&pcap],
         &v_out,
-        &["-k", "none", "--rules", rules_path.to_str().unwrap()],
+        &[
+            "-k",
+            "none",
+            "--rules",
+            rules_path.to_str().unwrap(),
+            "--set",
+            "anomaly.enabled=false",
+        ],
     );
     let theirs = alert_set(&s_out.join("eve.json"));
     let ours = alert_set(&v_out.join("eve.json"));
