@@ -17,7 +17,12 @@ pub(crate) struct AlertCtx<'a> {
     pub tuple: Option<HeaderTuple>,
     pub vlan: &'a [u16],
     pub flow: Option<&'a Flow>,
+    /// The payload of the packet the alert was raised on (empty for flow-end inspections).
+    pub payload: &'a [u8],
 }
+
+/// Most payload bytes an alert carries (Suricata's default `payload-buffer-size`).
+const MAX_ALERT_PAYLOAD: usize = 4096;
 
 /// The flow as seen from direction `dir` (source = sender).
 pub(crate) fn oriented_tuple(flow: &Flow, dir: Direction) -> HeaderTuple {
@@ -144,6 +149,23 @@ fn write_one(
     }
     if a.tx_id.is_some() {
         app(&mut w);
+    }
+    if eve.alert_payload {
+        let p = ctx.payload.get(..MAX_ALERT_PAYLOAD).unwrap_or(ctx.payload);
+        w.base64("payload", p);
+        // Lossy and only when asked for: alerts are rare next to packets.
+        let printable: String = p
+            .iter()
+            .map(|&b| {
+                if b.is_ascii_graphic() || b == b' ' {
+                    char::from(b)
+                } else {
+                    '.'
+                }
+            })
+            .collect();
+        w.str("payload_printable", &printable);
+        w.u64("stream", 0);
     }
     w.finish();
 }

@@ -815,6 +815,7 @@ fn write_tx_alerts(
         tuple: Some(oriented_tuple(flow, dir)),
         vlan: flow.vlan.get(..usize::from(flow.vlan_count)).unwrap_or(&[]),
         flow: Some(flow),
+        payload: ctx.payload_for(dir),
     };
     write_alerts(batch, eve, det, &actx, app)
 }

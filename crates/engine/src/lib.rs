@@ -54,6 +54,8 @@ pub struct EveOptions {
     pub tls_extended: bool,
     /// Write app-layer `anomaly` events.
     pub anomaly_applayer: bool,
+    /// Add the packet payload (`payload`, `payload_printable`) to alerts.
+    pub alert_payload: bool,
 }
 
 impl Default for EveOptions {
@@ -69,6 +71,7 @@ impl Default for EveOptions {
             tls: true,
             tls_extended: true,
             anomaly_applayer: true,
+            alert_payload: false,
         }
     }
 }
@@ -482,6 +485,7 @@ fn inspect_packet(
         tuple,
         vlan: d.vlans(),
         flow: flow_ref,
+        payload,
     };
     let wrote = alert::write_alerts(batch, eve, det, &actx, &mut |_| {});
     if wrote {

@@ -129,6 +129,7 @@ pub fn engine_config(cfg: &Config) -> EngineConfig {
         tls: eve.tls,
         tls_extended: eve.tls_extended,
         anomaly_applayer: eve.anomaly_applayer,
+        alert_payload: eve.alert_payload,
     };
     e.app_layer = cfg.app_layer.enabled;
     e.stream = vedette_flow::StreamConfig {

@@ -328,6 +328,8 @@ pub struct EveCfg {
     pub community_id_seed: u16,
     /// Compressed IPv6 addresses.
     pub ipv6_compress: bool,
+    /// Packet payload in alerts.
+    pub alert_payload: bool,
     /// Rotate the file at this size, bytes (0: never).
     pub rotate_bytes: u64,
     /// Rotate the file after this many seconds (0: never).

@@ -241,3 +241,63 @@ fn midstream_setting_changes_tcp_tracking() {
         .iter()
         .any(|s| s == "established" || s == "closed"));
 }
+
+#[test]
+fn alerts_carry_the_packet_payload_when_asked() {
+    use base64::Engine as _;
+    let out = tmpdir("demo-payload");
+    let o = run(vedette().arg("demo").arg("--output-dir").arg(&out).args([
+        "-q",
+        "--no-store",
+        "--set",
+        "outputs.eve.alert_payload=true",
+    ]));
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let events = eve(&out.join("eve.json"));
+    let sig_alerts: Vec<_> = of_type(&events, "alert")
+        .into_iter()
+        .filter(|a| a["alert"]["gid"] == 1)
+        .collect();
+    assert!(!sig_alerts.is_empty());
+    for a in &sig_alerts {
+        let raw = base64::engine::general_purpose::STANDARD
+            .decode(a["payload"].as_str().expect("payload"))
+            .expect("base64 payload");
+        let printable: String = raw
+            .iter()
+            .map(|&b| {
+                if (0x20..0x7f).contains(&b) {
+                    b as char
+                } else {
+                    '.'
+                }
+            })
+            .collect();
+        assert_eq!(a["payload_printable"], printable.as_str());
+        assert_eq!(a["stream"], 0);
+    }
+    // The packet that completed the request carries what the rule matched.
+    let log4shell = sig_alerts
+        .iter()
+        .find(|a| a["alert"]["signature_id"] == 9000003)
+        .expect("Log4Shell alert");
+    assert!(log4shell["payload_printable"]
+        .as_str()
+        .is_some_and(|p| p.contains("${jndi:")));
+    // Off by default.
+    let plain = tmpdir("demo-payload-off");
+    let rules = out.join("demo.rules");
+    analyze(
+        &[&out.join("demo.pcap")],
+        &plain,
+        &["--rules", rules.to_str().unwrap()],
+    );
+    let alerts = of_type(&eve(&plain.join("eve.json")), "alert")
+        .into_iter()
+        .filter(|a| a["alert"]["gid"] == 1)
+        .count();
+    assert_eq!(alerts, sig_alerts.len());
+    assert!(of_type(&eve(&plain.join("eve.json")), "alert")
+        .iter()
+        .all(|a| a.get("payload").is_none()));
+}
