@@ -18,7 +18,9 @@
 #                   ../shared/data/rules/synthetic-large.rules for the 20k-rule benchmark)
 #
 # Commands timed (GNU time: wall, user+sys CPU, peak RSS):
-#   vedette analyze BIG --workers 1 --output-dir OUT -k none
+#   vedette analyze BIG --workers 1 --output-dir OUT -k none --no-store
+# (both engines write the same kind of output, eve.json; the store has its own benchmark,
+# scripts/bench-ingest.sh)
 #   suricata -c CONF -r BIG -k none --runmode single -l OUT -S /dev/null
 # `-S /dev/null` loads no rules (Suricata warns "no rules were loaded" and runs on); with RULES
 # set, vedette gets `--rules RULES` and Suricata `-S RULES`.
@@ -173,7 +175,7 @@ cat "$BIG" >/dev/null
 suri_version=$(suricata -V 2>&1 | head -n 1)
 if [[ $vedette != skip ]]; then
   measure vedette "$BENCH_DIR/out-vedette" \
-    "$vedette" analyze "$BIG" --workers 1 --output-dir "$BENCH_DIR/out-vedette" -k none "${vedette_extra[@]}"
+    "$vedette" analyze "$BIG" --workers 1 --output-dir "$BENCH_DIR/out-vedette" -k none --no-store "${vedette_extra[@]}"
 fi
 measure suricata "$BENCH_DIR/out-suricata" \
   suricata -c "$SURICATA_CONF" -r "$BIG" -k none --runmode single -l "$BENCH_DIR/out-suricata" \

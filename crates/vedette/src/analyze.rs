@@ -665,28 +665,91 @@ fn worker_loop(
     (worker.stats(), worker.now())
 }
 
+/// Batches queued for the anomaly thread; when it falls behind, the output thread waits (so a
+/// file run loses nothing and stays deterministic).
+const ANOMALY_QUEUE: usize = 64;
+
+/// The anomaly detectors on a thread of their own: parsing records costs more than writing
+/// them, so on its own thread it does not slow the outputs (and through them the workers).
+/// Alerts come back on an unbounded channel (they are few: one per subject and window), so the
+/// two threads can never wait on each other.
+struct AnomalyThread {
+    tx: Sender<EventBatch>,
+    alerts: Receiver<EventBatch>,
+    handle: std::thread::JoinHandle<()>,
+}
+
+impl AnomalyThread {
+    fn start(mut stage: AnomalyStage) -> anyhow::Result<Self> {
+        let (tx, rx) = bounded::<EventBatch>(ANOMALY_QUEUE);
+        let (alert_tx, alerts) = crossbeam_channel::unbounded::<EventBatch>();
+        let handle = std::thread::Builder::new()
+            .name("vedette-anomaly".into())
+            .spawn(move || {
+                for batch in rx {
+                    // Workers never send empty batches: an empty one marks the end of traffic.
+                    let end = batch.is_empty();
+                    let found = if end {
+                        stage.finish()
+                    } else {
+                        stage.feed(&batch)
+                    };
+                    if let Some(a) = found {
+                        let _ = alert_tx.send(a);
+                    }
+                    if end {
+                        break;
+                    }
+                }
+            })
+            .context("cannot start the anomaly thread")?;
+        Ok(AnomalyThread { tx, alerts, handle })
+    }
+}
+
+/// Hands one batch to every output.
+fn write_batch(
+    outputs: &mut [Box<dyn Output>],
+    counts: &mut EventCounts,
+    b: &EventBatch,
+) -> anyhow::Result<()> {
+    counts.add(b);
+    for o in outputs.iter_mut() {
+        o.write(b)?;
+    }
+    Ok(())
+}
+
 fn output_loop(
     rx: Receiver<EventBatch>,
     mut outputs: Vec<Box<dyn Output>>,
     interval: Duration,
     flush_when_idle: bool,
-    mut anomaly: Option<AnomalyStage>,
+    anomaly: Option<AnomalyStage>,
 ) -> anyhow::Result<EventCounts> {
     let mut counts = EventCounts::default();
     let mut last_flush = Instant::now();
+    let mut anomaly = anomaly.map(AnomalyThread::start).transpose()?;
     loop {
         match rx.recv_timeout(interval) {
             Ok(batch) => {
-                // Workers never send empty batches: an empty one marks the end of the traffic.
-                let alerts = match anomaly.as_mut() {
-                    Some(a) if batch.is_empty() => a.finish(),
-                    Some(a) => a.feed(&batch),
-                    None => None,
-                };
-                for b in std::iter::once(&batch).chain(alerts.as_ref()) {
-                    counts.add(b);
-                    for o in outputs.iter_mut() {
-                        o.write(b)?;
+                write_batch(&mut outputs, &mut counts, &batch)?;
+                if let Some(a) = anomaly.take() {
+                    let end = batch.is_empty();
+                    let sent = a.tx.send(batch).is_ok();
+                    if end || !sent {
+                        // Wait for the detectors' last alerts; they precede the final stats.
+                        let AnomalyThread { tx, alerts, handle } = a;
+                        drop(tx);
+                        let _ = handle.join();
+                        for b in alerts.try_iter() {
+                            write_batch(&mut outputs, &mut counts, &b)?;
+                        }
+                    } else {
+                        for b in a.alerts.try_iter() {
+                            write_batch(&mut outputs, &mut counts, &b)?;
+                        }
+                        anomaly = Some(a);
                     }
                 }
             }
@@ -699,6 +762,10 @@ fn output_loop(
             }
             last_flush = Instant::now();
         }
+    }
+    if let Some(a) = anomaly {
+        drop(a.tx);
+        let _ = a.handle.join();
     }
     for o in outputs.iter_mut() {
         o.finish()?;
