@@ -239,3 +239,73 @@ fn stream_size_alerts_match_suricata() {
 fn xbits_alerts_match_suricata() {
     same_alerts_as_suricata("xbits", XBITS_RULES, &[12, 14, 15, 18]);
 }
+
+/// The Emerging Threats Open ruleset on the synthetic capture: the same alerts as Suricata
+/// (rules `rules check` reports as skipped excepted; none of them fires here today).
+#[test]
+fn et_open_alerts_match_suricata() {
+    let Some(shared) = shared() else { return };
+    if !ensure_tool("suricata") {
+        return;
+    }
+    let et = shared.join("data/rules/et-open");
+    let mut files: Vec<_> = std::fs::read_dir(&et)
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "rules"))
+        .collect();
+    files.sort();
+    assert!(
+        files.len() > 40,
+        "ET Open rules missing in {}",
+        et.display()
+    );
+    let dir = tmpdir("et-open");
+    // Suricata takes one file per -S: concatenate.
+    let all = dir.join("et-open.rules");
+    let mut text = String::new();
+    for f in &files {
+        text.push_str(&std::fs::read_to_string(f).unwrap());
+        text.push('\n');
+    }
+    std::fs::write(&all, text).unwrap();
+    let pcap = shared.join("data/pcap/synthetic-small.pcap");
+    let s_out = dir.join("suricata");
+    std::fs::create_dir_all(&s_out).unwrap();
+    suricata_with_rules(&all, &pcap, &s_out);
+    let v_out = dir.join("vedette");
+    analyze(
+        &[&pcap],
+        &v_out,
+        &[
+            "-k",
+            "none",
+            "--rules",
+            et.to_str().unwrap(),
+            "--set",
+            "anomaly.enabled=false",
+        ],
+    );
+    let skipped = skipped_sids(&et);
+    let theirs: std::collections::BTreeSet<AlertKey> = alert_set(&s_out.join("eve.json"))
+        .into_iter()
+        .filter(|k| !skipped.contains(&k.0))
+        .collect();
+    let ours = alert_set(&v_out.join("eve.json"));
+    eprintln!(
+        "ET Open: suricata {} alert keys, vedette {}",
+        theirs.len(),
+        ours.len()
+    );
+    assert!(
+        theirs.len() > 50,
+        "Suricata raised too few ET alerts: {}",
+        theirs.len()
+    );
+    let missing: Vec<_> = theirs.difference(&ours).collect();
+    let extra: Vec<_> = ours.difference(&theirs).collect();
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "missing (suricata only): {missing:?}\nextra (vedette only): {extra:?}"
+    );
+}
