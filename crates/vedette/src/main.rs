@@ -129,6 +129,15 @@ struct CommonArgs {
     no_store: bool,
 }
 
+impl CommonArgs {
+    /// `--output-dir`, else `vedette-out` in the working directory.
+    fn output_dir_or_default(&self) -> PathBuf {
+        self.output_dir
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("vedette-out"))
+    }
+}
+
 #[derive(Args)]
 struct AnalyzeArgs {
     /// Capture files (pcap, pcapng) or directories of them (read in time order).
@@ -222,11 +231,7 @@ fn store_config(cfg: &config::Config, common: &CommonArgs) -> Option<vedette_sto
 fn analyze(args: AnalyzeArgs) -> anyhow::Result<()> {
     let cfg = load_config(&args.common)?;
     let rules = rules::load(&cfg, &args.common.rules, args.common.quiet)?.map(|(e, _)| e);
-    let output_dir = args
-        .common
-        .output_dir
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("vedette-out"));
+    let output_dir = args.common.output_dir_or_default();
     let store = store_config(&cfg, &args.common);
     let summary = analyze::run(analyze::AnalyzeOptions {
         inputs: args.inputs,
@@ -294,11 +299,7 @@ fn live_cmd(args: LiveArgs) -> anyhow::Result<()> {
     let quiet = args.common.quiet;
     let rule_paths = args.common.rules.clone();
     let rules = rules::load(&cfg, &rule_paths, quiet)?.map(|(e, _)| e);
-    let output_dir = args
-        .common
-        .output_dir
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("vedette-out"));
+    let output_dir = args.common.output_dir_or_default();
     let store = store_config(&cfg, &args.common);
     // SIGHUP reads the configuration file and the rule files again.
     let reload = || -> anyhow::Result<_> {
