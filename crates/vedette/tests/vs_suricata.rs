@@ -109,6 +109,38 @@ fn suricata_with_rules(rules: &Path, pcap: &Path, out: &Path) {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
 }
 
+type KeySet = std::collections::BTreeSet<AlertKey>;
+
+/// Runs Suricata (with `suricata_rules`) and vedette (with `vedette_rules`, anomaly detectors
+/// off: Suricata has no counterpart of them) on `pcap`, below `dir`; returns both alert key sets.
+fn both_engines(
+    pcap: &Path,
+    dir: &Path,
+    suricata_rules: &Path,
+    vedette_rules: &Path,
+) -> (KeySet, KeySet) {
+    let s_out = dir.join("suricata");
+    std::fs::create_dir_all(&s_out).unwrap();
+    suricata_with_rules(suricata_rules, pcap, &s_out);
+    let v_out = dir.join("vedette");
+    analyze(
+        &[pcap],
+        &v_out,
+        &[
+            "-k",
+            "none",
+            "--rules",
+            vedette_rules.to_str().unwrap(),
+            "--set",
+            "anomaly.enabled=false",
+        ],
+    );
+    (
+        alert_set(&s_out.join("eve.json")),
+        alert_set(&v_out.join("eve.json")),
+    )
+}
+
 #[test]
 fn alerts_match_suricata_on_synthetic_small() {
     let Some(shared) = shared() else { return };
@@ -117,28 +149,10 @@ fn alerts_match_suricata_on_synthetic_small() {
     }
     let pcap = shared.join("data/pcap/synthetic-small.pcap");
     let rules = shared.join("data/rules/synthetic-small.rules");
-    let s_out = tmpdir("suricata-small-alerts");
-    suricata_with_rules(&rules, &pcap, &s_out);
-    let theirs = alert_set(&s_out.join("eve.json"));
-    let v_out = tmpdir("vedette-small-alerts");
-    let rules_arg = rules.to_str().unwrap();
-    // Signature alerts only: Suricata has no counterpart of the anomaly detectors.
-    analyze(
-        &[&pcap],
-        &v_out,
-        &[
-            "-k",
-            "none",
-            "--rules",
-            rules_arg,
-            "--set",
-            "anomaly.enabled=false",
-        ],
-    );
-    let ours = alert_set(&v_out.join("eve.json"));
+    let (theirs, ours) = both_engines(&pcap, &tmpdir("small-alerts"), &rules, &rules);
     let skipped = skipped_sids(&rules);
     // Rules vedette does not load (reported by `rules check`, e.g. SSH buffers) cannot match.
-    let theirs: std::collections::BTreeSet<AlertKey> = theirs
+    let theirs: KeySet = theirs
         .into_iter()
         .filter(|k| !skipped.contains(&k.0))
         .collect();
@@ -193,24 +207,7 @@ fn same_alerts_as_suricata(name: &str, rules: &str, firing: &[u64]) {
     let dir = tmpdir(name);
     let rules_path = dir.join("test.rules");
     std::fs::write(&rules_path, rules).unwrap();
-    let s_out = dir.join("suricata");
-    std::fs::create_dir_all(&s_out).unwrap();
-    suricata_with_rules(&rules_path, &pcap, &s_out);
-    let v_out = dir.join("vedette");
-    analyze(
-        &[&pcap],
-        &v_out,
-        &[
-            "-k",
-            "none",
-            "--rules",
-            rules_path.to_str().unwrap(),
-            "--set",
-            "anomaly.enabled=false",
-        ],
-    );
-    let theirs = alert_set(&s_out.join("eve.json"));
-    let ours = alert_set(&v_out.join("eve.json"));
+    let (theirs, ours) = both_engines(&pcap, &dir, &rules_path, &rules_path);
     let mut per_sid = BTreeMap::new();
     for k in &theirs {
         *per_sid.entry(k.0).or_insert(0usize) += 1;
@@ -265,28 +262,12 @@ fn et_open_alerts_match_suricata() {
     }
     std::fs::write(&all, text).unwrap();
     let pcap = shared.join("data/pcap/synthetic-small.pcap");
-    let s_out = dir.join("suricata");
-    std::fs::create_dir_all(&s_out).unwrap();
-    suricata_with_rules(&all, &pcap, &s_out);
-    let v_out = dir.join("vedette");
-    analyze(
-        &[&pcap],
-        &v_out,
-        &[
-            "-k",
-            "none",
-            "--rules",
-            et.to_str().unwrap(),
-            "--set",
-            "anomaly.enabled=false",
-        ],
-    );
+    let (theirs, ours) = both_engines(&pcap, &dir, &all, &et);
     let skipped = skipped_sids(&et);
-    let theirs: std::collections::BTreeSet<AlertKey> = alert_set(&s_out.join("eve.json"))
+    let theirs: KeySet = theirs
         .into_iter()
         .filter(|k| !skipped.contains(&k.0))
         .collect();
-    let ours = alert_set(&v_out.join("eve.json"));
     eprintln!(
         "ET Open: suricata {} alert keys, vedette {}",
         theirs.len(),
@@ -301,10 +282,7 @@ fn et_open_alerts_match_suricata() {
 }
 
 /// Fails with both differences listed unless the alert key sets are equal.
-fn assert_same_keys(
-    theirs: &std::collections::BTreeSet<AlertKey>,
-    ours: &std::collections::BTreeSet<AlertKey>,
-) {
+fn assert_same_keys(theirs: &KeySet, ours: &KeySet) {
     let missing: Vec<_> = theirs.difference(ours).collect();
     let extra: Vec<_> = ours.difference(theirs).collect();
     assert!(
