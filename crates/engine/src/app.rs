@@ -11,6 +11,7 @@ use vedette_applayer::{dns, http, tls, AppEvents, AppLimits, Probe, MAX_APP_EVEN
 use vedette_detect::{http_level, Detector, TxRef};
 use vedette_eve::{EventBatch, EventType, Header, JsonWriter};
 use vedette_flow::eve::{flow_community_id, header_tuple};
+use vedette_flow::features::AppFacts;
 use vedette_flow::{Chunk, Flow, StreamConfig, StreamDir, StreamStats, MAX_SYN_DATA};
 use vedette_types::{ip_proto, AppProto, Direction, Timestamp};
 
@@ -103,6 +104,8 @@ struct AppFlow {
     /// Data that came on the client's SYN (TCP Fast Open) and its sequence number, held in IDS
     /// mode until the SYN/ACK acknowledges it.
     syn_data: Option<(u32, Vec<u8>)>,
+    /// Transactions counted for the ML features (a few additions per logged transaction).
+    facts: AppFacts,
 }
 
 impl AppFlow {
@@ -116,6 +119,7 @@ impl AppFlow {
             det_http: Vec::new(),
             det_tls: [0; 2],
             syn_data: None,
+            facts: AppFacts::default(),
         }
     }
 }
@@ -560,6 +564,7 @@ impl AppLayer {
             alerted |= inspect_txs(app, flow, ctx, at_end, det, batch, eve);
         }
         let stats = &mut self.stats;
+        let facts = &mut app.facts;
         let mut emit = |t: EventType, on: bool, body: &mut dyn FnMut(&mut JsonWriter<'_>)| {
             if on {
                 let mut w = batch.begin(t);
@@ -572,6 +577,10 @@ impl AppLayer {
             Parser::Http(st) => {
                 st.drain(at_end, &mut |tx| {
                     stats.tx_http += 1;
+                    facts.http_requests += 1;
+                    if let Some(status) = tx.status() {
+                        facts.http_response(status);
+                    }
                     emit(EventType::Http, eve.http, &mut |w| tx.write_eve(w));
                 });
                 if !app.det_http.is_empty() {
@@ -582,6 +591,13 @@ impl AppLayer {
             }
             Parser::Dns(st) => st.drain(at_end, &mut |tx| {
                 stats.tx_dns += 1;
+                if tx.is_response() {
+                    facts.dns_answers += 1;
+                    // rcode 3: NXDOMAIN.
+                    facts.dns_nxdomain += u32::from(tx.rcode() == 3);
+                } else {
+                    facts.dns_queries += 1;
+                }
                 if let Some(det) = det.as_deref_mut() {
                     // Each DNS message is complete when it arrives: inspect it once.
                     let dir = if tx.is_response() {
@@ -611,6 +627,8 @@ impl AppLayer {
             }),
             Parser::Tls(st) => st.drain(at_end, &mut |tx| {
                 stats.tx_tls += 1;
+                facts.tls_handshakes += 1;
+                facts.tls_sni |= tx.sni().is_some();
                 emit(EventType::Tls, eve.tls, &mut |w| {
                     if eve.tls_extended {
                         tx.write_eve_extended(w)
@@ -625,14 +643,17 @@ impl AppLayer {
     }
 
     /// The flow ended: deliver what reassembly still holds, log the rest, recycle the state.
-    /// Returns true when an alert was written for the flow.
+    /// Returns true when an alert was written for the flow; `facts` receives what the app layer
+    /// counted (default when the flow carried no payload).
     pub fn on_flow_end(
         &mut self,
         flow: &Flow,
         det: Option<&mut Detector>,
         batch: &mut EventBatch,
         eve: &EveOptions,
+        facts: &mut AppFacts,
     ) -> bool {
+        *facts = AppFacts::default();
         self.last_events_len = 0;
         self.detected_now = false;
         let i = flow.handle().index();
@@ -688,6 +709,7 @@ impl AppLayer {
         let alerted = self.log(flow, ctx, true, det, batch, eve);
         if let Some(slot) = self.flows.get_mut(i) {
             if let Some(mut b) = slot.take() {
+                *facts = b.facts;
                 if let Some((_, data)) = b.syn_data.take() {
                     // Never acknowledged before the flow ended.
                     self.syn_data_held = self.syn_data_held.saturating_sub(data.len());

@@ -9,9 +9,11 @@
 
 mod alert;
 mod app;
+mod ml;
 mod stats;
 
 pub use app::AppStats;
+pub use ml::{FlowScorer, MlScoring, MlStats, ML_GID, ML_SID};
 pub use stats::{write_stats_event, write_stats_event_with, EngineStats, RunCounters};
 pub use vedette_applayer::AppLimits;
 pub use vedette_detect::{DetectStats, Detector, Engine as RuleEngine};
@@ -20,11 +22,13 @@ pub use vedette_flow::StreamConfig;
 use std::sync::Arc;
 
 use app::{AppLayer, PacketCtx, TcpCtx};
+use ml::FeatureStage;
 
 use vedette_capture::Packet;
 use vedette_decode::{decode, decode_ip, DecodeConfig, DecodeEvent, Decoded, Events, Ip, L4};
 use vedette_eve::{EventBatch, EventType, Header, HeaderTuple};
-use vedette_flow::eve::{has_ports, write_flow_event};
+use vedette_flow::eve::{has_ports, write_flow_event_with};
+use vedette_flow::features::AppFacts;
 use vedette_flow::{
     DefragConfig, Defragmenter, EndReason, Flow, FlowConfig, FlowTable, PacketFacts, Segment,
 };
@@ -93,6 +97,9 @@ pub struct EngineConfig {
     pub stream: StreamConfig,
     /// App-layer parser limits.
     pub app_limits: AppLimits,
+    /// Attach each finished flow's feature vector to its flow record in the event batch (for
+    /// the CSV export). Needs `flow.features`.
+    pub export_features: bool,
 }
 
 impl Default for EngineConfig {
@@ -105,6 +112,7 @@ impl Default for EngineConfig {
             app_layer: true,
             stream: StreamConfig::default(),
             app_limits: AppLimits::default(),
+            export_features: false,
         }
     }
 }
@@ -127,6 +135,8 @@ pub struct Worker {
     detect: Option<Detector>,
     /// Detection counters of rule sets replaced by [`Worker::set_rules`].
     detect_before: DetectStats,
+    /// Feature export and scoring at flow end (`None`: off, nothing computed).
+    features: Option<Box<FeatureStage>>,
 }
 
 impl Worker {
@@ -150,6 +160,16 @@ impl Worker {
             now: Timestamp(i64::MIN),
             last_sweep_sec: i64::MIN,
             detect_before: DetectStats::default(),
+            features: FeatureStage::new(cfg.export_features && cfg.flow.features, None),
+        }
+    }
+
+    /// Scores every finished flow with `ml` (`None`: no model). The flow table must compute
+    /// features (`EngineConfig::flow.features`); otherwise flows are scored on counters only.
+    pub fn set_model(&mut self, ml: Option<MlScoring>) {
+        match &mut self.features {
+            Some(stage) => stage.set_model(ml),
+            None => self.features = FeatureStage::new(false, ml),
         }
     }
 
@@ -171,6 +191,9 @@ impl Worker {
         s.defrag = *self.defrag.stats();
         s.app = self.app.stats;
         s.detect = self.detect_before;
+        if let Some(f) = &self.features {
+            s.ml = f.stats;
+        }
         if let Some(d) = &self.detect {
             add_detect(&mut s.detect, &d.stats());
         }
@@ -206,14 +229,17 @@ impl Worker {
         let sec = self.now.secs();
         if sec > self.last_sweep_sec {
             self.last_sweep_sec = sec;
-            let (flows, app, batch, eve, det) = (
+            let (flows, app, batch, eve, det, feat) = (
                 &mut self.flows,
                 &mut self.app,
                 &mut self.batch,
                 self.eve,
                 &mut self.detect,
+                &mut self.features,
             );
-            flows.expire(self.now, &mut |f, r| end_flow(app, det, batch, &eve, f, r));
+            flows.expire(self.now, &mut |f, r| {
+                end_flow(app, det, feat, batch, &eve, f, r)
+            });
             self.defrag.expire(self.now);
         }
     }
@@ -221,14 +247,15 @@ impl Worker {
     /// Ends all flows (timed-out ones as `timeout`, the rest as `shutdown`).
     pub fn finish(&mut self) {
         let now = self.now;
-        let (flows, app, batch, eve, det) = (
+        let (flows, app, batch, eve, det, feat) = (
             &mut self.flows,
             &mut self.app,
             &mut self.batch,
             self.eve,
             &mut self.detect,
+            &mut self.features,
         );
-        flows.shutdown(now, &mut |f, r| end_flow(app, det, batch, &eve, f, r));
+        flows.shutdown(now, &mut |f, r| end_flow(app, det, feat, batch, &eve, f, r));
     }
 
     /// Runs one packet through the pipeline. `pcap_cnt` is its 1-based number in the capture.
@@ -257,7 +284,7 @@ impl Worker {
             let ctx = PacketCtx::at(pkt.ts, Some(pcap_cnt));
             inspect_packet(&mut self.detect, &mut self.batch, &self.eve, &d, None, ctx);
             let mut ev = Events::default();
-            let (defrag, flows, app, batch, eve, app_on, det) = (
+            let (defrag, flows, app, batch, eve, app_on, det, feat) = (
                 &mut self.defrag,
                 &mut self.flows,
                 &mut self.app,
@@ -265,6 +292,7 @@ impl Worker {
                 self.eve,
                 self.app_enabled,
                 &mut self.detect,
+                &mut self.features,
             );
             let datagram = defrag.insert(pkt.ts, &d, pkt.data, &mut ev);
             if let Some(datagram) = datagram {
@@ -272,7 +300,16 @@ impl Worker {
                 // Counted with the link header of the completing fragment, as Suricata does.
                 let len = (datagram.len() + d.ip_offset) as u32;
                 let ctx = PacketCtx::at(pkt.ts, Some(pcap_cnt));
-                track(flows, app, det, app_on, batch, &eve, &r, len, ctx);
+                let w = WorkerParts {
+                    flows,
+                    app,
+                    det,
+                    feat,
+                    app_on,
+                    batch,
+                    eve: &eve,
+                };
+                track(w, &r, len, ctx);
                 self.stats.reassembled_l4 += 1;
                 let events = r.events;
                 self.log_decoder_events(&d, &events, pkt, pcap_cnt);
@@ -283,17 +320,16 @@ impl Worker {
             return;
         }
         let ctx = PacketCtx::at(pkt.ts, Some(pcap_cnt));
-        track(
-            &mut self.flows,
-            &mut self.app,
-            &mut self.detect,
-            self.app_enabled,
-            &mut self.batch,
-            &self.eve,
-            &d,
-            pkt.data.len() as u32,
-            ctx,
-        );
+        let w = WorkerParts {
+            flows: &mut self.flows,
+            app: &mut self.app,
+            det: &mut self.detect,
+            feat: &mut self.features,
+            app_on: self.app_enabled,
+            batch: &mut self.batch,
+            eve: &self.eve,
+        };
+        track(w, &d, pkt.data.len() as u32, ctx);
     }
 
     fn count_layers(&mut self, d: &Decoded<'_>) {
@@ -368,50 +404,64 @@ pub fn new_batch(ipv6_compress: bool) -> EventBatch {
     b
 }
 
-/// A flow ended: its app layer logs what is left, then the flow record is written.
+/// A flow ended: its app layer logs what is left, then (with features on) the flow is scored
+/// and its vector attached, then the flow record is written.
 fn end_flow(
     app: &mut AppLayer,
     det: &mut Option<Detector>,
+    feat: &mut Option<Box<FeatureStage>>,
     batch: &mut EventBatch,
     eve: &EveOptions,
     f: &Flow,
     r: EndReason,
 ) {
-    let alerted = app.on_flow_end(f, det.as_mut(), batch, eve);
+    let mut facts = AppFacts::default();
+    let alerted = app.on_flow_end(f, det.as_mut(), batch, eve, &mut facts) || f.alerted;
     if let Some(d) = det {
         d.flow_ended(f.handle().index(), f.id);
     }
-    if eve.flow {
-        if alerted && !f.alerted {
-            let mut f = f.clone();
-            f.alerted = true;
-            write_flow_event(batch, &f, r, eve.community_id_seed);
-        } else {
-            write_flow_event(batch, f, r, eve.community_id_seed);
-        }
+    if !eve.flow {
+        return;
     }
+    let seed = eve.community_id_seed;
+    match feat {
+        Some(stage) => stage.on_flow_end(f, &facts, alerted, batch, eve, &mut |b, al, extra| {
+            write_flow_event_with(b, f, r, seed, al, extra)
+        }),
+        None => write_flow_event_with(batch, f, r, seed, alerted, &mut |_| {}),
+    }
+}
+
+/// The pieces of a worker a packet touches, borrowed separately.
+struct WorkerParts<'a> {
+    flows: &'a mut FlowTable,
+    app: &'a mut AppLayer,
+    det: &'a mut Option<Detector>,
+    feat: &'a mut Option<Box<FeatureStage>>,
+    app_on: bool,
+    batch: &'a mut EventBatch,
+    eve: &'a EveOptions,
 }
 
 /// Updates the packet's flow, feeds its payload to the app layer (which inspects transactions)
 /// and runs the packet rules.
-#[allow(clippy::too_many_arguments)] // disjoint pieces of the worker, borrowed separately
-fn track(
-    flows: &mut FlowTable,
-    app: &mut AppLayer,
-    det: &mut Option<Detector>,
-    app_on: bool,
-    batch: &mut EventBatch,
-    eve: &EveOptions,
-    d: &Decoded<'_>,
-    len: u32,
-    ctx: PacketCtx<'_>,
-) {
+fn track(w: WorkerParts<'_>, d: &Decoded<'_>, len: u32, ctx: PacketCtx<'_>) {
+    let WorkerParts {
+        flows,
+        app,
+        det,
+        feat,
+        app_on,
+        batch,
+        eve,
+    } = w;
     let Some(facts) = facts_of(d, ctx.ts, len) else {
         inspect_packet(det, batch, eve, d, None, ctx);
         return;
     };
-    let Some((h, dir)) = flows.update(&facts, &mut |f, r| end_flow(app, det, batch, eve, f, r))
-    else {
+    let Some((h, dir)) = flows.update(&facts, &mut |f, r| {
+        end_flow(app, det, feat, batch, eve, f, r)
+    }) else {
         inspect_packet(det, batch, eve, d, None, ctx);
         return;
     };
@@ -509,6 +559,8 @@ fn facts_of(d: &Decoded<'_>, ts: Timestamp, len: u32) -> Option<PacketFacts> {
         vlan: d.vlan,
         vlan_count: d.vlan_count,
         len,
+        payload_len: d.payload.len() as u32,
+        tcp_window: 0,
         tcp: None,
         icmp: None,
         icmp_error: false,
@@ -519,6 +571,7 @@ fn facts_of(d: &Decoded<'_>, ts: Timestamp, len: u32) -> Option<PacketFacts> {
         L4::Tcp(t) => {
             f.sport = t.src_port();
             f.dport = t.dst_port();
+            f.tcp_window = t.window();
             f.tcp = Some(Segment {
                 flags: t.flags(),
                 seq: t.seq(),

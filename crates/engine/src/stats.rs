@@ -64,6 +64,8 @@ pub struct EngineStats {
     pub app: crate::AppStats,
     /// Signature detection counters.
     pub detect: vedette_detect::DetectStats,
+    /// Flow feature export and ML scoring counters.
+    pub ml: crate::MlStats,
 }
 
 impl Default for EngineStats {
@@ -96,6 +98,7 @@ impl Default for EngineStats {
             defrag: DefragStats::default(),
             app: crate::AppStats::default(),
             detect: vedette_detect::DetectStats::default(),
+            ml: crate::MlStats::default(),
         }
     }
 }
@@ -137,6 +140,7 @@ impl EngineStats {
         d.candidates += e.candidates;
         d.threshold_table_full += e.threshold_table_full;
         d.xbits_table_full += e.xbits_table_full;
+        self.ml.merge(&o.ml);
     }
 
     /// Decoder events raised, all kinds.
@@ -342,6 +346,13 @@ pub fn write_stats_event_with(
     w.u64("events_dropped", run.bus_events_dropped);
     w.close_object();
     w.close_object();
+    if s.ml.any() {
+        w.object("ml");
+        w.u64("feature_rows", s.ml.feature_rows);
+        w.u64("flows_scored", s.ml.flows_scored);
+        w.u64("alerts", s.ml.alerts);
+        w.close_object();
+    }
     extra(&mut w);
     w.close_object();
     w.finish();

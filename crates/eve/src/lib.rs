@@ -80,6 +80,11 @@ pub struct EventBatch {
     pub records: Vec<RecordMeta>,
     /// Write IPv6 addresses compressed (`fe80::1`) instead of Suricata 7's full form.
     pub ipv6_compress: bool,
+    /// Numeric rows attached to records (flow feature vectors for the CSV export, only when
+    /// enabled): the record index of each row.
+    pub feature_records: Vec<u32>,
+    /// The rows' values back to back, all rows of one width.
+    pub feature_values: Vec<f32>,
 }
 
 impl EventBatch {
@@ -89,6 +94,8 @@ impl EventBatch {
             buf: Vec::with_capacity(bytes),
             records: Vec::with_capacity(bytes / 256),
             ipv6_compress: false,
+            feature_records: Vec::new(),
+            feature_values: Vec::new(),
         }
     }
 
@@ -119,6 +126,28 @@ impl EventBatch {
     pub fn clear(&mut self) {
         self.buf.clear();
         self.records.clear();
+        self.feature_records.clear();
+        self.feature_values.clear();
+    }
+
+    /// Attaches a row of numbers to record `record` (rows of a batch share one width).
+    pub fn attach_features(&mut self, record: usize, values: &[f32]) {
+        self.feature_records.push(record as u32);
+        self.feature_values.extend_from_slice(values);
+    }
+
+    /// The attached rows: (record index, values).
+    pub fn feature_rows(&self) -> impl Iterator<Item = (usize, &[f32])> + '_ {
+        let width = self
+            .feature_values
+            .len()
+            .checked_div(self.feature_records.len())
+            .unwrap_or(0)
+            .max(1);
+        self.feature_records
+            .iter()
+            .zip(self.feature_values.chunks(width))
+            .map(|(r, v)| (*r as usize, v))
     }
 
     /// The bytes of record `i` (without newline).

@@ -53,6 +53,19 @@ pub fn write_flow_event(
     reason: EndReason,
     community_id_seed: Option<u16>,
 ) {
+    write_flow_event_with(batch, f, reason, community_id_seed, f.alerted, &mut |_| {});
+}
+
+/// Appends a `flow` event with `flow.alerted` given by the caller and `extra` fields (vedette's
+/// own, under the `vedette` key) written last.
+pub fn write_flow_event_with(
+    batch: &mut EventBatch,
+    f: &Flow,
+    reason: EndReason,
+    community_id_seed: Option<u16>,
+    alerted: bool,
+    extra: &mut dyn FnMut(&mut JsonWriter<'_>),
+) {
     let mut w = batch.begin(EventType::Flow);
     w.header(&Header {
         ts: f.start,
@@ -81,7 +94,7 @@ pub fn write_flow_event(
     w.i64("age", f.age_secs());
     w.str("state", f.state.name());
     w.str("reason", reason.name());
-    w.bool("alerted", f.alerted);
+    w.bool("alerted", alerted);
     w.close_object();
     if let Some(sess) = f.tcp {
         let all = f.tcp_flags_ts | f.tcp_flags_tc;
@@ -110,6 +123,7 @@ pub fn write_flow_event(
         let id = flow_community_id(f, seed);
         w.str("community_id", &id);
     }
+    extra(&mut w);
     w.finish();
 }
 
@@ -135,6 +149,8 @@ mod tests {
             vlan: [0; 3],
             vlan_count: 0,
             len: 66,
+            payload_len: 0,
+            tcp_window: 0,
             tcp: Some(Segment {
                 flags: 0x02,
                 seq: 1,

@@ -1,6 +1,6 @@
 //! Flow tracking: bidirectional flows keyed by 5-tuple + VLAN, TCP session state, per-protocol
 //! timeouts driven by packet time, a flow cap with emergency eviction, IP fragment reassembly,
-//! Community ID, and the EVE `flow` record.
+//! Community ID, the EVE `flow` record, and the running per-flow features for machine learning.
 //!
 //! Owns: the state one worker keeps about the flows of its shard.
 //! Must not: read a clock (time is passed in), do I/O, allocate per packet in steady state
@@ -10,6 +10,7 @@
 pub mod community_id;
 pub mod defrag;
 pub mod eve;
+pub mod features;
 mod key;
 pub mod stream;
 mod table;

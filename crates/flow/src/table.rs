@@ -6,6 +6,7 @@
 //! class (protocol × state); within a list flows are ordered by last activity, so expiry only
 //! looks at list heads and costs O(expired flows).
 
+use crate::features::FlowFeatures;
 use crate::key::FlowKey;
 use crate::tcp::{Segment, Start, TcpSession};
 use hashbrown::HashMap;
@@ -74,6 +75,8 @@ pub struct FlowConfig {
     pub midstream: bool,
     /// Per-protocol timeouts.
     pub timeouts: Timeouts,
+    /// Compute the running ML features of each flow ([`crate::features`]).
+    pub features: bool,
 }
 
 impl Default for FlowConfig {
@@ -82,6 +85,7 @@ impl Default for FlowConfig {
             max_flows: DEFAULT_MAX_FLOWS,
             midstream: false,
             timeouts: Timeouts::default(),
+            features: false,
         }
     }
 }
@@ -186,6 +190,8 @@ pub struct Flow {
     /// `flow:established` sees it: for TCP the session state before this packet (the ACK
     /// completing the handshake is not yet established), otherwise both directions seen.
     pub pkt_established: bool,
+    /// Running ML features (only when the table computes them).
+    features: Option<Box<FlowFeatures>>,
     key: FlowKey,
     client_is_lo: bool,
     slot: u32,
@@ -207,6 +213,11 @@ impl Flow {
         &self.key
     }
 
+    /// The running ML features, when the table computes them.
+    pub fn features(&self) -> Option<&FlowFeatures> {
+        self.features.as_deref()
+    }
+
     /// Swaps client and server (with their counters), for when the app layer learns that the
     /// first packet came from the server, e.g. a DNS response seen before its query.
     pub fn reverse(&mut self) {
@@ -216,6 +227,9 @@ impl Flow {
         std::mem::swap(&mut self.bytes_toserver, &mut self.bytes_toclient);
         std::mem::swap(&mut self.tcp_flags_ts, &mut self.tcp_flags_tc);
         std::mem::swap(&mut self.icmp_ts, &mut self.icmp_tc);
+        if let Some(f) = self.features.as_deref_mut() {
+            f.reverse();
+        }
         self.client_is_lo = !self.client_is_lo;
     }
 }
@@ -241,6 +255,10 @@ pub struct PacketFacts {
     pub vlan_count: u8,
     /// Bytes to count.
     pub len: u32,
+    /// Transport payload bytes (for the ML features).
+    pub payload_len: u32,
+    /// TCP window field (0 for other protocols; for the ML features).
+    pub tcp_window: u16,
     /// TCP segment facts.
     pub tcp: Option<Segment>,
     /// ICMP (type, code).
@@ -342,7 +360,13 @@ pub struct FlowTable {
     timeouts_ns: [i64; CLASSES],
     active: u64,
     stats: FlowStats,
+    /// Feature boxes of ended flows, reused by new ones (at most [`MAX_FEATURE_POOL`]).
+    #[allow(clippy::vec_box)] // boxes move between flows and the pool without copying
+    feature_pool: Vec<Box<FlowFeatures>>,
 }
+
+/// Most feature boxes kept for reuse.
+const MAX_FEATURE_POOL: usize = 4096;
 
 impl FlowTable {
     /// An empty table.
@@ -373,6 +397,7 @@ impl FlowTable {
             timeouts_ns,
             active: 0,
             stats: FlowStats::default(),
+            feature_pool: Vec::new(),
         }
     }
 
@@ -464,7 +489,7 @@ impl FlowTable {
 
     fn end(&mut self, idx: u32, reason: EndReason, on_end: &mut impl FnMut(&Flow, EndReason)) {
         self.unlink(idx);
-        let Some(flow) = self.slots.get_mut(idx as usize).and_then(|s| s.flow.take()) else {
+        let Some(mut flow) = self.slots.get_mut(idx as usize).and_then(|s| s.flow.take()) else {
             return;
         };
         self.map.remove(&flow.key);
@@ -476,6 +501,12 @@ impl FlowTable {
             EndReason::Shutdown => self.stats.ended_shutdown += 1,
         }
         on_end(&flow, reason);
+        if let Some(mut b) = flow.features.take() {
+            if self.feature_pool.len() < MAX_FEATURE_POOL {
+                b.reset();
+                self.feature_pool.push(b);
+            }
+        }
     }
 
     fn expired(&self, idx: u32, now: Timestamp) -> bool {
@@ -640,6 +671,11 @@ impl FlowTable {
             app_proto_orig: AppProto::Unknown,
             alerted: false,
             pkt_established: false,
+            features: self.cfg.features.then(|| {
+                self.feature_pool
+                    .pop()
+                    .unwrap_or_else(|| Box::new(FlowFeatures::default()))
+            }),
             key,
             client_is_lo: src_is_lo != swap,
             slot: 0,
@@ -716,6 +752,9 @@ fn count_packet(flow: &mut Flow, p: &PacketFacts, dir: Direction) {
         flow.last = p.ts;
     }
     let flags = p.tcp.map_or(0, |s| s.flags);
+    if let Some(f) = flow.features.as_deref_mut() {
+        f.update(dir, p);
+    }
     match dir {
         Direction::ToServer => {
             flow.pkts_toserver += 1;
@@ -774,6 +813,8 @@ mod tests {
             vlan: [0; 3],
             vlan_count: 0,
             len: 60,
+            payload_len: 0,
+            tcp_window: 0,
             tcp: flags.map(|f| Segment {
                 flags: f,
                 seq: 1,

@@ -18,8 +18,8 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use vedette_capture::{CaptureLimits, CaptureSet, KernelStats, Packet, PacketSource};
 use vedette_engine::{
-    new_batch, write_stats_event_with, EngineConfig, EngineStats, EveOptions, RuleEngine,
-    RunCounters, Worker,
+    new_batch, write_stats_event_with, EngineConfig, EngineStats, EveOptions, MlScoring,
+    RuleEngine, RunCounters, Worker,
 };
 use vedette_eve::EventBatch;
 use vedette_flow::{DefragConfig, FlowConfig, ProtoTimeouts, Timeouts};
@@ -88,6 +88,7 @@ pub fn engine_config(cfg: &Config) -> EngineConfig {
     e.flow = FlowConfig {
         max_flows: (cfg.flow.max_flows / workers).max(1),
         midstream: cfg.stream.midstream,
+        features: false, // set by flow_ml::configure_engine
         timeouts: Timeouts {
             tcp: ProtoTimeouts {
                 new_secs: t.tcp.new,
@@ -138,6 +139,7 @@ pub fn engine_config(cfg: &Config) -> EngineConfig {
         max_queued_segments: cfg.stream.max_queued_segments,
         inline: cfg.stream.inline,
     };
+    crate::flow_ml::configure_engine(cfg, &mut e);
     e
 }
 
@@ -238,6 +240,7 @@ pub fn run(opts: AnalyzeOptions) -> anyhow::Result<RunSummary> {
         max_packet_bytes: cfg.capture.max_packet_bytes,
     };
     let mut source = CaptureSet::open(&opts.inputs, limits)?;
+    let model = crate::flow_ml::load_model(cfg)?;
     let pipe = EventPipe::start(cfg, &opts.output_dir, opts.store.as_ref(), false)?;
     let (bus, flush_interval) = (pipe.bus.clone(), pipe.flush_interval);
 
@@ -249,6 +252,7 @@ pub fn run(opts: AnalyzeOptions) -> anyhow::Result<RunSummary> {
             &mut source,
             &ecfg,
             opts.rules.clone(),
+            model,
             &bus,
             flush_interval,
             progress.as_ref(),
@@ -258,6 +262,7 @@ pub fn run(opts: AnalyzeOptions) -> anyhow::Result<RunSummary> {
             &mut source,
             &ecfg,
             opts.rules.clone(),
+            model,
             cfg,
             &bus,
             flush_interval,
@@ -355,6 +360,9 @@ impl EventPipe {
                 Arc::clone(&report),
             )?));
             store = Some(report);
+        }
+        if let Some(p) = cfg.ml.features_path() {
+            outputs.push(Box::new(crate::flow_ml::FlowFeaturesCsv::create(p)?));
         }
         let (bus_tx, bus_rx) = bounded::<EventBatch>(cfg.events.queue_batches as usize);
         let bus = Bus {
@@ -482,11 +490,13 @@ fn run_inline(
     source: &mut CaptureSet,
     ecfg: &EngineConfig,
     rules: Option<Arc<RuleEngine>>,
+    model: Option<MlScoring>,
     bus: &Bus,
     interval: Duration,
     progress: Option<&indicatif::ProgressBar>,
 ) -> (EngineStats, Timestamp) {
     let mut worker = Worker::with_rules(ecfg, rules);
+    worker.set_model(model);
     let mut flusher = Flusher::new(bus.clone(), interval, ecfg.eve.ipv6_compress);
     let mut cnt: u64 = 0;
     loop {
@@ -514,10 +524,12 @@ fn run_inline(
     (worker.stats(), worker.now())
 }
 
+#[allow(clippy::too_many_arguments)] // the run's parts, built separately by `run`
 fn run_sharded(
     source: &mut CaptureSet,
     ecfg: &EngineConfig,
     rules: Option<Arc<RuleEngine>>,
+    model: Option<MlScoring>,
     cfg: &Config,
     bus: &Bus,
     interval: Duration,
@@ -534,10 +546,11 @@ fn run_sharded(
         let (rtx, rrx) = bounded::<PacketBatch>(depth + 2);
         let ecfg = *ecfg;
         let rules = rules.clone();
+        let model = model.clone();
         let mut flusher = Flusher::new(bus.clone(), interval, ecfg.eve.ipv6_compress);
         let h = std::thread::Builder::new()
             .name(format!("vedette-worker-{i}"))
-            .spawn(move || worker_loop(&ecfg, rules, rx, rtx, &mut flusher))
+            .spawn(move || worker_loop(&ecfg, rules, model, rx, rtx, &mut flusher))
             .context("cannot start a worker thread")?;
         txs.push(tx);
         recycle_rxs.push(rrx);
@@ -634,11 +647,13 @@ fn run_sharded(
 fn worker_loop(
     ecfg: &EngineConfig,
     rules: Option<Arc<RuleEngine>>,
+    model: Option<MlScoring>,
     rx: Receiver<WorkMsg>,
     recycle: Sender<PacketBatch>,
     flusher: &mut Flusher,
 ) -> (EngineStats, Timestamp) {
     let mut worker = Worker::with_rules(ecfg, rules);
+    worker.set_model(model);
     for msg in rx {
         match msg {
             WorkMsg::Packets(mut b) => {

@@ -71,8 +71,38 @@ pub struct Config {
     pub outputs: OutputsCfg,
     /// The embedded event store.
     pub store: StoreCfg,
+    /// Flow features and model scoring.
+    pub ml: MlCfg,
     /// Behavioural anomaly detectors (`[anomaly]`; the crate owns the keys).
     pub anomaly: vedette_anomaly::AnomalyConfig,
+}
+
+/// `[ml]`
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MlCfg {
+    /// Score flows with `model`.
+    pub enabled: bool,
+    /// Model file ("" for none).
+    pub model: PathBuf,
+    /// Scores at or above this raise an alert.
+    pub alert_threshold: f64,
+    /// Features named in an ML alert's explanation.
+    pub top_features: u32,
+    /// CSV file of per-flow features ("" for none).
+    pub flow_features: PathBuf,
+}
+
+impl MlCfg {
+    /// The model to score flows with, when scoring is on.
+    pub fn model_path(&self) -> Option<&Path> {
+        (self.enabled && !self.model.as_os_str().is_empty()).then_some(self.model.as_path())
+    }
+
+    /// The feature CSV to write, when asked for.
+    pub fn features_path(&self) -> Option<&Path> {
+        (!self.flow_features.as_os_str().is_empty()).then_some(self.flow_features.as_path())
+    }
 }
 
 /// `[store]`
@@ -520,6 +550,12 @@ impl Config {
                 "store.queue_batches",
                 "store.queue_batches and store.batch_events must be at least 1",
             ));
+        }
+        if !(0.0..=1.0).contains(&self.ml.alert_threshold) {
+            return Err(bad("ml.alert_threshold", "must be 0..=1"));
+        }
+        if !(1..=32).contains(&self.ml.top_features) {
+            return Err(bad("ml.top_features", "must be 1..=32"));
         }
         if self.store.max_line_bytes < 1024 {
             return Err(bad("store.max_line_bytes", "must be at least 1024"));

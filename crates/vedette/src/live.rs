@@ -121,6 +121,7 @@ struct Snapshot {
 struct WorkerCtx {
     ecfg: EngineConfig,
     rules: Option<Arc<RuleEngine>>,
+    model: Option<vedette_engine::MlScoring>,
     new_rules: Receiver<Option<Arc<RuleEngine>>>,
     stop: Arc<AtomicBool>,
     flusher: Flusher,
@@ -151,6 +152,7 @@ pub fn run(
     for _ in 0..n {
         sockets.push(LiveSocket::open(&opts.iface, &lcfg, filter.as_ref())?);
     }
+    let model = crate::flow_ml::load_model(cfg)?;
     let pipe = EventPipe::start(cfg, &opts.output_dir, opts.store.as_ref(), true)?;
     let ecfg = engine_config(cfg);
     let stats_every = Duration::from_secs(cfg.capture.live.stats_interval_secs);
@@ -163,6 +165,7 @@ pub fn run(
         let ctx = WorkerCtx {
             ecfg,
             rules: opts.rules.clone(),
+            model: model.clone(),
             new_rules: rx,
             stop: Arc::clone(&sig.stop),
             flusher: Flusher::new(
@@ -289,6 +292,7 @@ fn live_worker(
     mut ctx: WorkerCtx,
 ) -> anyhow::Result<(EngineStats, KernelStats, Timestamp)> {
     let mut worker = Worker::with_rules(&ctx.ecfg, ctx.rules.take());
+    worker.set_model(ctx.model.take());
     let mut cnt: u64 = 0;
     let mut last_snapshot = Instant::now();
     let mut result = Ok(());

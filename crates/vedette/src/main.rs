@@ -5,6 +5,7 @@
 mod analyze;
 mod anomaly;
 mod config;
+mod flow_ml;
 mod live;
 mod logging;
 mod outputs;
@@ -127,6 +128,12 @@ struct CommonArgs {
     /// Do not write events to the store.
     #[arg(long)]
     no_store: bool,
+    /// Write each flow's feature vector as a CSV row to FILE (sets ml.flow_features).
+    #[arg(long, value_name = "FILE")]
+    flow_features: Option<PathBuf>,
+    /// Score each flow with this model and alert above ml.alert_threshold (sets ml.model).
+    #[arg(long, value_name = "MODEL")]
+    model: Option<PathBuf>,
 }
 
 impl CommonArgs {
@@ -217,7 +224,15 @@ fn load_config(common: &CommonArgs) -> anyhow::Result<config::Config> {
     if let Some(n) = common.workers {
         sets.push(format!("runtime.workers={n}"));
     }
-    Ok(config::Config::load(common.config.as_deref(), &sets)?)
+    let mut cfg = config::Config::load(common.config.as_deref(), &sets)?;
+    if let Some(p) = &common.flow_features {
+        cfg.ml.flow_features = p.clone();
+    }
+    if let Some(p) = &common.model {
+        cfg.ml.model = p.clone();
+        cfg.ml.enabled = true;
+    }
+    Ok(cfg)
 }
 
 /// The store the run writes to, from `[store]`, `--store` and `--no-store`.

@@ -303,6 +303,7 @@ impl Output for StoreOutput {
             buf: batch.buf.clone(),
             records: batch.records.clone(),
             ipv6_compress: batch.ipv6_compress,
+            ..EventBatch::default()
         };
         let sent = match self.overflow {
             Overflow::Block => tx.send(copy).is_ok(),
