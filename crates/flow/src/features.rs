@@ -631,6 +631,28 @@ mod tests {
     }
 
     #[test]
+    fn docs_list_every_feature_in_order() {
+        let doc = std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/ML-FEATURES.md"),
+        )
+        .unwrap();
+        let section = doc.split("## Features").nth(1).unwrap();
+        let documented: Vec<(&str, &str)> = section
+            .lines()
+            .filter_map(|l| {
+                let mut cells = l.strip_prefix("| `")?.split(" | ");
+                let name = cells.next()?.strip_suffix('`')?;
+                Some((name, cells.next()?))
+            })
+            .collect();
+        let code: Vec<(&str, &str)> = FEATURES.iter().map(|f| (f.name, f.unit)).collect();
+        assert_eq!(
+            documented, code,
+            "docs/ML-FEATURES.md vs FEATURES (name, unit)"
+        );
+    }
+
+    #[test]
     fn names_are_unique_and_complete() {
         let names: HashSet<_> = FEATURES.iter().map(|f| f.name).collect();
         assert_eq!(names.len(), FEATURE_COUNT);
