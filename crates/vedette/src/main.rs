@@ -8,6 +8,7 @@ mod config;
 mod flow_ml;
 mod live;
 mod logging;
+mod ml_cmd;
 mod outputs;
 mod rules;
 mod sniff;
@@ -77,6 +78,9 @@ enum Command {
     Query(store_cmd::QueryArgs),
     /// Canned reports from the store, or a self-contained HTML report with charts.
     Report(store_cmd::ReportArgs),
+    /// Machine learning: train, evaluate and import flow classifiers and anomaly models.
+    #[command(subcommand)]
+    Ml(ml_cmd::MlCommand),
 }
 
 #[derive(Subcommand)]
@@ -405,6 +409,7 @@ fn main() -> ExitCode {
         Command::Ingest(a) => store_cmd::ingest(a),
         Command::Query(a) => store_cmd::query(a),
         Command::Report(a) => store_cmd::report(a),
+        Command::Ml(c) => ml_cmd::run(c),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
