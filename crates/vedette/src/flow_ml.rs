@@ -10,9 +10,10 @@ use std::borrow::Cow;
 use std::fs::File;
 use std::io::{BufWriter, Write as _};
 use std::path::{Path, PathBuf};
-use vedette_engine::{EngineConfig, MlScoring};
+use std::sync::Arc;
+use vedette_engine::{EngineConfig, FlowScorer, MlScoring};
 use vedette_eve::EventBatch;
-use vedette_flow::features::FEATURES;
+use vedette_flow::features::{feature_index, FeatureVector, FEATURES, FEATURE_COUNT};
 
 /// The identifying columns that precede the features in the CSV (not model inputs).
 pub const ID_COLUMNS: [&str; 10] = [
@@ -35,15 +36,93 @@ pub fn configure_engine(cfg: &Config, e: &mut EngineConfig) {
     e.export_features = export;
 }
 
-/// Loads the model named by `[ml]` (when scoring is on), shared by all workers.
+/// Loads the model named by `[ml]` (when scoring is on), shared by all workers. A model whose
+/// inputs are not vedette flow features (by name) is refused here, before any packet is read.
 pub fn load_model(cfg: &Config) -> anyhow::Result<Option<MlScoring>> {
     let Some(path) = cfg.ml.model_path() else {
         return Ok(None);
     };
-    anyhow::bail!(
-        "cannot load model {}: model scoring is not built in yet",
-        path.display()
-    )
+    let model = vedette_ml::Model::load(path).with_context(|| {
+        format!(
+            "cannot load the model given by ml.model / --model ({})",
+            path.display()
+        )
+    })?;
+    let scorer = ModelScorer::new(model)
+        .with_context(|| format!("model {} cannot score flows", path.display()))?;
+    tracing::info!(
+        model = scorer.model.name(),
+        inputs = scorer.inputs.len(),
+        "scoring flows"
+    );
+    Ok(Some(MlScoring {
+        scorer: Arc::new(scorer),
+        alert_threshold: cfg.ml.alert_threshold as f32,
+        top_features: cfg.ml.top_features as usize,
+    }))
+}
+
+/// A vedette model reading its inputs, by name, from the flow feature vector.
+struct ModelScorer {
+    model: vedette_ml::Model,
+    /// For each model input, its index in [`FEATURES`].
+    inputs: Vec<usize>,
+}
+
+impl ModelScorer {
+    fn new(model: vedette_ml::Model) -> anyhow::Result<ModelScorer> {
+        let mut inputs = Vec::with_capacity(model.feature_names().len());
+        for name in model.feature_names() {
+            let Some(i) = feature_index(name) else {
+                anyhow::bail!(
+                    "its input `{name}` is not a flow feature (docs/ML-FEATURES.md lists them; \
+                     train on the feature columns of --flow-features, without the identifying \
+                     columns)"
+                );
+            };
+            if inputs.contains(&i) {
+                anyhow::bail!("its input `{name}` appears twice");
+            }
+            inputs.push(i);
+        }
+        if inputs.is_empty() {
+            anyhow::bail!("it has no inputs");
+        }
+        Ok(ModelScorer { model, inputs })
+    }
+
+    /// The model's inputs gathered from `x` (at most [`FEATURE_COUNT`]: names are unique).
+    fn gather(&self, x: &FeatureVector) -> FeatureVector {
+        let mut buf = [0.0; FEATURE_COUNT];
+        for (slot, &i) in buf.iter_mut().zip(&self.inputs) {
+            *slot = x.get(i).copied().unwrap_or(0.0);
+        }
+        buf
+    }
+}
+
+impl FlowScorer for ModelScorer {
+    fn name(&self) -> &str {
+        self.model.name()
+    }
+
+    fn score(&self, x: &FeatureVector) -> (f32, &str) {
+        let buf = self.gather(x);
+        let p = self
+            .model
+            .predict(buf.get(..self.inputs.len()).unwrap_or(&buf));
+        (p.score, self.model.class_name(p.class))
+    }
+
+    fn top_features(&self, x: &FeatureVector, out: &mut Vec<(usize, f32)>, k: usize) {
+        let buf = self.gather(x);
+        self.model
+            .top_features(buf.get(..self.inputs.len()).unwrap_or(&buf), out, k);
+        // Model input index -> flow feature index.
+        for (i, _) in out.iter_mut() {
+            *i = self.inputs.get(*i).copied().unwrap_or(usize::MAX);
+        }
+    }
 }
 
 /// What the CSV needs from a flow record (the rest of the line is skipped).

@@ -222,3 +222,165 @@ fn unwritable_feature_file_is_a_clear_error() {
     assert!(err.contains("flow feature file"), "{err}");
     assert!(!err.contains("panicked"), "{err}");
 }
+
+/// Exports the features of `pcap` and returns the feature columns (identifying columns
+/// dropped, as a user does before training) with `label` appended.
+fn labelled_rows(pcap: &Path, tag: &str, label: &str) -> (String, Vec<String>) {
+    let out = tmpdir(&format!("ml-flow-train-{tag}"));
+    let csv_path = out.join("flows.csv");
+    analyze(
+        &[pcap],
+        &out,
+        &["--flow-features", csv_path.to_str().unwrap()],
+    );
+    let csv = Csv::read(&csv_path);
+    let first = csv.col("duration");
+    let header = format!("{},label", csv.header[first..].join(","));
+    let rows = csv
+        .rows
+        .iter()
+        .map(|r| format!("{},{label}", r[first..].join(",")))
+        .collect();
+    (header, rows)
+}
+
+/// ML alerts (gid 9001) and scored flow records of a run with `--model`.
+fn scored_run(
+    pcap: &Path,
+    model: &Path,
+    tag: &str,
+) -> (Vec<serde_json::Value>, Vec<serde_json::Value>) {
+    let out = tmpdir(&format!("ml-flow-score-{tag}"));
+    analyze(&[pcap], &out, &["--model", model.to_str().unwrap()]);
+    let events = eve(&out.join("eve.json"));
+    let alerts: Vec<serde_json::Value> = of_type(&events, "alert")
+        .into_iter()
+        .filter(|a| a["alert"]["gid"] == 9001)
+        .cloned()
+        .collect();
+    let flows: Vec<serde_json::Value> = of_type(&events, "flow").into_iter().cloned().collect();
+    for f in &flows {
+        let ml = &f["vedette"]["ml"];
+        let score = ml["score"].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&score), "{f}");
+        assert_eq!(ml["model"], "flows-test");
+        assert!(ml["label"].is_string());
+    }
+    let s = stats(&events);
+    assert_eq!(
+        s["stats"]["ml"]["flows_scored"].as_u64(),
+        Some(flows.len() as u64)
+    );
+    assert_eq!(
+        s["stats"]["ml"]["alerts"].as_u64(),
+        Some(alerts.len() as u64)
+    );
+    (alerts, flows)
+}
+
+#[test]
+fn model_trained_on_exported_features_flags_the_flood_not_the_benign_traffic() {
+    let dir = tmpdir("ml-flow-model");
+    let pcap = |name: &str| dir.join(name);
+    for seed in 1..=5 {
+        let p = pcap(&format!("benign{seed}.pcap"));
+        vedette_trafficgen::write_benign_capture(&p, seed).unwrap();
+    }
+    vedette_trafficgen::write_syn_flood(&pcap("flood1.pcap"), 1500, 1).unwrap();
+    vedette_trafficgen::write_syn_flood(&pcap("flood2.pcap"), 1500, 2).unwrap();
+
+    // Training: benign seeds 1-4 and a flood; held out: benign seed 5, another flood.
+    let (header, mut rows) = labelled_rows(&pcap("benign1.pcap"), "benign1", "benign");
+    for seed in 2..=4 {
+        let p = pcap(&format!("benign{seed}.pcap"));
+        let (h, more) = labelled_rows(&p, &format!("benign{seed}"), "benign");
+        assert_eq!(h, header);
+        rows.extend(more);
+    }
+    let benign_rows = rows.len();
+    let (header2, attack) = labelled_rows(&pcap("flood1.pcap"), "flood", "attack");
+    assert_eq!(header, header2);
+    assert!(benign_rows > 200 && attack.len() >= 1500, "{benign_rows}");
+    rows.extend(attack);
+    let train = dir.join("train.csv");
+    std::fs::write(&train, format!("{header}\n{}\n", rows.join("\n"))).unwrap();
+    let model = dir.join("flows.vmodel");
+    let o = run(vedette()
+        .args(["ml", "train", "--format", "flows-csv", "--model", "gbdt"])
+        .args(["--name", "flows-test", "--data"])
+        .arg(&train)
+        .arg("--out")
+        .arg(&model));
+    assert!(
+        o.status.success(),
+        "train failed: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+
+    // Held-out captures (other seeds): the flood is flagged, the benign traffic is not.
+    let (alerts, flows) = scored_run(&pcap("flood2.pcap"), &model, "flood");
+    assert!(
+        alerts.len() as f64 >= 0.95 * flows.len() as f64,
+        "{} of {} flood flows alerted",
+        alerts.len(),
+        flows.len()
+    );
+    for a in &alerts {
+        assert_eq!(a["vedette"]["detector"], "ml");
+        assert_eq!(a["alert"]["signature_id"], 9001001);
+        assert!(a["flow_id"].is_u64() && a["src_ip"].is_string());
+        let explain = a["vedette"]["explain"].as_str().unwrap();
+        // Names at least one feature with its value, e.g. "syn_toserver=1".
+        let named = explain
+            .split([' ', ','])
+            .filter_map(|t| t.split_once('='))
+            .filter(|(n, _)| vedette_flow::features::feature_index(n).is_some())
+            .count();
+        assert!(named >= 1, "{explain}");
+    }
+    let alerted: BTreeSet<u64> = alerts
+        .iter()
+        .map(|a| a["flow_id"].as_u64().unwrap())
+        .collect();
+    for f in &flows {
+        if alerted.contains(&f["flow_id"].as_u64().unwrap()) {
+            assert_eq!(f["flow"]["alerted"], true);
+        }
+    }
+    let (alerts, flows) = scored_run(&pcap("benign5.pcap"), &model, "benign");
+    assert!(flows.len() > 50);
+    assert!(
+        alerts.len() as f64 <= (0.02 * flows.len() as f64).max(1.0),
+        "{} of {} benign flows alerted: {:?}",
+        alerts.len(),
+        flows.len(),
+        alerts.first()
+    );
+}
+
+#[test]
+fn a_corrupt_or_foreign_model_is_a_clear_error_at_start() {
+    let dir = tmpdir("ml-flow-bad-model");
+    let pcap = dir.join("b.pcap");
+    vedette_trafficgen::write_benign_capture(&pcap, 1).unwrap();
+    let corrupt = dir.join("corrupt.vmodel");
+    std::fs::write(&corrupt, b"\x00\xffnot a model{{{").unwrap();
+    let missing = dir.join("missing.vmodel");
+    for m in [&corrupt, &missing] {
+        let o = run(vedette()
+            .arg("analyze")
+            .arg(&pcap)
+            .args(["-q", "--no-store", "--output-dir"])
+            .arg(dir.join("out"))
+            .arg("--model")
+            .arg(m));
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(!o.status.success(), "{err}");
+        assert!(err.contains("cannot load the model"), "{err}");
+        assert!(
+            err.contains(m.file_name().unwrap().to_str().unwrap()),
+            "{err}"
+        );
+        assert!(!err.contains("panicked"), "{err}");
+    }
+}
