@@ -266,6 +266,23 @@ fn scored_run(
         assert_eq!(ml["model"], "flows-test");
         assert!(ml["label"].is_string());
     }
+    // Every ML field is documented in docs/EVE.md.
+    let doc =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/EVE.md"))
+            .unwrap();
+    let mut fields = BTreeSet::new();
+    for e in alerts.iter().chain(&flows).chain([stats(&events)]) {
+        json_paths(e, "", &mut fields);
+    }
+    for f in fields
+        .iter()
+        .filter(|p| p.starts_with("vedette.") || p.starts_with("stats.ml."))
+    {
+        assert!(
+            doc.contains(&format!("`{f}`")),
+            "{f} missing from docs/EVE.md"
+        );
+    }
     let s = stats(&events);
     assert_eq!(
         s["stats"]["ml"]["flows_scored"].as_u64(),
@@ -382,5 +399,20 @@ fn a_corrupt_or_foreign_model_is_a_clear_error_at_start() {
             "{err}"
         );
         assert!(!err.contains("panicked"), "{err}");
+    }
+}
+
+fn json_paths(v: &serde_json::Value, prefix: &str, out: &mut BTreeSet<String>) {
+    if let serde_json::Value::Object(m) = v {
+        for (k, x) in m {
+            let p = if prefix.is_empty() {
+                k.clone()
+            } else {
+                format!("{prefix}.{k}")
+            };
+            json_paths(x, &p, out);
+        }
+    } else {
+        out.insert(prefix.to_owned());
     }
 }
