@@ -7,6 +7,7 @@ mod anomaly;
 mod config;
 mod live;
 mod logging;
+mod notify;
 mod outputs;
 mod rules;
 mod sniff;
