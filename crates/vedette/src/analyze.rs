@@ -7,6 +7,7 @@
 
 use crate::anomaly::AnomalyStage;
 use crate::config::{Config, Overflow};
+use crate::notify::NotifyOutput;
 use crate::outputs::{EveFile, EventCounts, Output, Rotation, StoreOutput, StoreReport};
 use anyhow::{bail, Context as _};
 use crossbeam_channel::{bounded, Receiver, Sender, TrySendError};
@@ -65,6 +66,8 @@ pub struct RunSummary {
     pub store: Option<StoreReport>,
     /// Anomaly detector counters (None when the detectors are off).
     pub anomaly: Option<vedette_anomaly::AnomalyStats>,
+    /// Notification counters (None when no notifier is configured).
+    pub notify: Option<vedette_notify::NotifyStats>,
 }
 
 /// Peak resident set size of this process (Linux `VmHWM`), or 0 when it cannot be read.
@@ -294,6 +297,7 @@ pub fn run(opts: AnalyzeOptions) -> anyhow::Result<RunSummary> {
         kernel: None,
         store: done.store,
         anomaly: done.anomaly,
+        notify: done.notify,
     })
 }
 
@@ -309,6 +313,8 @@ pub struct EventPipe {
     store: Option<Arc<Mutex<StoreReport>>>,
     /// Where the anomaly detectors return their counters once told the traffic ended.
     anomaly_rx: Option<Receiver<vedette_anomaly::AnomalyStats>>,
+    /// The notifiers' live counters and where their final ones arrive.
+    notify: Option<NotifyLink>,
     thread: std::thread::JoinHandle<anyhow::Result<EventCounts>>,
 }
 
@@ -324,6 +330,15 @@ pub struct PipeDone {
     pub store: Option<StoreReport>,
     /// Anomaly detector counters (None when the detectors are off).
     pub anomaly: Option<vedette_anomaly::AnomalyStats>,
+    /// Notification counters (None when no notifier is configured).
+    pub notify: Option<vedette_notify::NotifyStats>,
+}
+
+/// The pipe's side of the notification output.
+struct NotifyLink {
+    stats: vedette_notify::StatsHandle,
+    done: Receiver<vedette_notify::NotifyStats>,
+    wait: Duration,
 }
 
 impl EventPipe {
@@ -364,6 +379,26 @@ impl EventPipe {
         if let Some(p) = cfg.ml.features_path() {
             outputs.push(Box::new(crate::flow_ml::FlowFeaturesCsv::create(p)?));
         }
+        // Notifications: alerts go to their own threads; the run ends for them at the last end
+        // marker on the bus (the anomaly detectors' one, if any, then the pipe's own).
+        let mut notify = None;
+        let clock = if live {
+            vedette_notify::Clock::Wall
+        } else {
+            vedette_notify::Clock::Event
+        };
+        if let Some(n) = vedette_notify::Notifier::start(&cfg.notify, clock)? {
+            let (done_tx, done) = bounded(1);
+            let (o, stats) = NotifyOutput::new(n, 1 + u32::from(cfg.anomaly.enabled), done_tx);
+            outputs.push(Box::new(o));
+            notify = Some(NotifyLink {
+                stats,
+                done,
+                // The output thread may first have a full bus to write.
+                wait: Duration::from_millis(cfg.notify.shutdown_timeout_ms)
+                    + Duration::from_secs(60),
+            });
+        }
         let (bus_tx, bus_rx) = bounded::<EventBatch>(cfg.events.queue_batches as usize);
         let bus = Bus {
             tx: bus_tx,
@@ -395,6 +430,7 @@ impl EventPipe {
             eve_path,
             store,
             anomaly_rx,
+            notify,
             thread,
         })
     }
@@ -407,7 +443,8 @@ impl EventPipe {
         run: RunCounters,
         kernel: &[KernelStats],
     ) {
-        self.write_stats_with(ts, stats, run, kernel, None);
+        let notify = self.notify.as_ref().map(|n| n.stats.snapshot());
+        self.write_stats_with(ts, stats, run, kernel, None, notify.as_ref());
     }
 
     fn write_stats_with(
@@ -417,6 +454,7 @@ impl EventPipe {
         mut run: RunCounters,
         kernel: &[KernelStats],
         anomaly: Option<&vedette_anomaly::AnomalyStats>,
+        notify: Option<&vedette_notify::NotifyStats>,
     ) {
         run.bus_batches_dropped = self.bus.dropped_batches.load(Ordering::Relaxed);
         run.bus_events_dropped = self.bus.dropped_events.load(Ordering::Relaxed);
@@ -429,6 +467,9 @@ impl EventPipe {
         write_stats_event_with(&mut b, ts, stats, &run, kernel, &mut |w| {
             if let Some(a) = anomaly {
                 vedette_anomaly::write_stats(w, a);
+            }
+            if let Some(n) = notify {
+                vedette_notify::write_stats(w, n);
             }
         });
         let n = b.len() as u64;
@@ -450,8 +491,17 @@ impl EventPipe {
             Some(rx) if self.bus.tx.send(EventBatch::with_capacity(0)).is_ok() => rx.recv().ok(),
             _ => None,
         };
+        // Then the notifiers deliver what is pending (bounded by notify.shutdown_timeout_ms).
+        let notify = self.notify.as_ref().map(|n| {
+            let end = if self.bus.tx.send(EventBatch::with_capacity(0)).is_ok() {
+                n.done.recv_timeout(n.wait).ok()
+            } else {
+                None
+            };
+            end.unwrap_or_else(|| n.stats.snapshot())
+        });
         if let Some((ts, stats, run)) = final_stats {
-            self.write_stats_with(ts, stats, run, kernel, anomaly.as_ref());
+            self.write_stats_with(ts, stats, run, kernel, anomaly.as_ref(), notify.as_ref());
         }
         let dropped_batches = self.bus.dropped_batches.load(Ordering::Relaxed);
         drop(self.bus);
@@ -466,6 +516,7 @@ impl EventPipe {
             eve_path: self.eve_path,
             store,
             anomaly,
+            notify,
         })
     }
 }

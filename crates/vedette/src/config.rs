@@ -75,6 +75,8 @@ pub struct Config {
     pub ml: MlCfg,
     /// Behavioural anomaly detectors (`[anomaly]`; the crate owns the keys).
     pub anomaly: vedette_anomaly::AnomalyConfig,
+    /// Alert notifications (`[notify]`; the crate owns the keys).
+    pub notify: vedette_notify::NotifyConfig,
 }
 
 /// `[ml]`
@@ -492,6 +494,10 @@ impl Config {
         let mut cfg = cfg;
         cfg.anomaly.prepare().map_err(|e| ConfigError::Invalid {
             origin: format!("config key 'anomaly.{}'", e.key),
+            message: e.message,
+        })?;
+        cfg.notify.prepare().map_err(|e| ConfigError::Invalid {
+            origin: format!("config key 'notify.{}'", e.key),
             message: e.message,
         })?;
         Ok(cfg)

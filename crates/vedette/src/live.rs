@@ -284,6 +284,7 @@ pub fn run(
         kernel: Some(kernel),
         store: done.store,
         anomaly: done.anomaly,
+        notify: done.notify,
     })
 }
 

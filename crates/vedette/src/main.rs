@@ -9,6 +9,7 @@ mod flow_ml;
 mod live;
 mod logging;
 mod ml_cmd;
+mod notify;
 mod outputs;
 mod rules;
 mod sniff;

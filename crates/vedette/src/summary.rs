@@ -118,6 +118,34 @@ pub fn print(s: &RunSummary) {
             thousands(a.cap_hits_total())
         );
     }
+    if let Some(n) = &s.notify {
+        for x in &n.notifiers {
+            eprintln!(
+                "  notify {} ({}): {} sent, {} failed ({} retries), {} dropped, {} unsent; {} matched, {} deduplicated, {} rate-limited{}",
+                x.name,
+                x.kind,
+                thousands(x.sent),
+                thousands(x.failed),
+                thousands(x.retried),
+                thousands(x.dropped),
+                thousands(x.unsent),
+                thousands(x.matched),
+                thousands(x.deduplicated),
+                thousands(x.rate_limited),
+                if x.dedup_table_full > 0 {
+                    format!(", dedup table full {}", thousands(x.dedup_table_full))
+                } else {
+                    String::new()
+                }
+            );
+        }
+        if n.queue_dropped > 0 {
+            eprintln!(
+                "  notify: {} alerts dropped (dispatcher queue full)",
+                thousands(n.queue_dropped)
+            );
+        }
+    }
     if s.peak_rss_bytes > 0 {
         eprintln!(
             "  peak memory (RSS): {:.1} MiB",
