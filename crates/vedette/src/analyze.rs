@@ -39,6 +39,8 @@ pub struct AnalyzeOptions {
     pub rules: Option<Arc<RuleEngine>>,
     /// The event store to write to (`None`: no store).
     pub store: Option<vedette_store::StoreConfig>,
+    /// The dashboard's live alert feed, when it is served from this process.
+    pub feed: Option<vedette_api::LiveFeed>,
 }
 
 /// What a run did.
@@ -238,7 +240,13 @@ pub fn run(opts: AnalyzeOptions) -> anyhow::Result<RunSummary> {
         max_packet_bytes: cfg.capture.max_packet_bytes,
     };
     let mut source = CaptureSet::open(&opts.inputs, limits)?;
-    let pipe = EventPipe::start(cfg, &opts.output_dir, opts.store.as_ref(), false)?;
+    let pipe = EventPipe::start(
+        cfg,
+        &opts.output_dir,
+        opts.store.as_ref(),
+        opts.feed.as_ref(),
+        false,
+    )?;
     let (bus, flush_interval) = (pipe.bus.clone(), pipe.flush_interval);
 
     let ecfg = engine_config(cfg);
@@ -328,6 +336,7 @@ impl EventPipe {
         cfg: &Config,
         output_dir: &Path,
         store_cfg: Option<&vedette_store::StoreConfig>,
+        feed: Option<&vedette_api::LiveFeed>,
         live: bool,
     ) -> anyhow::Result<EventPipe> {
         std::fs::create_dir_all(output_dir)
@@ -355,6 +364,9 @@ impl EventPipe {
                 Arc::clone(&report),
             )?));
             store = Some(report);
+        }
+        if let Some(feed) = feed {
+            outputs.push(Box::new(crate::web::FeedOutput::new(feed.clone())));
         }
         let (bus_tx, bus_rx) = bounded::<EventBatch>(cfg.events.queue_batches as usize);
         let bus = Bus {
