@@ -148,8 +148,8 @@ const flowCols = [
 /** A filter form + paged table over `endpoint`. */
 async function searchPage(kind, params) {
   const fields = kind === 'alerts'
-    ? ['ip', 'port', 'sid', 'proto', 'app_proto', 'detector', 'q']
-    : ['ip', 'port', 'proto', 'app_proto', 'q'];
+    ? ['ip', 'port', 'sid', 'proto', 'app_proto', 'detector', 'sensor', 'q']
+    : ['ip', 'port', 'proto', 'app_proto', 'sensor', 'q'];
   const labels = { q: 'text', app_proto: 'app proto' };
   const inputs = Object.fromEntries(fields.map((f) => [f, el('input', { name: f, value: params.get(f) ?? '' })]));
   const form = el('form', { class: 'filters', id: `${kind}-filters` },

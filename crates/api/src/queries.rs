@@ -71,6 +71,8 @@ pub struct Filter {
     pub q: Option<String>,
     /// Detector name (alerts); `any` for every detector alert.
     pub detector: Option<String>,
+    /// Sensor name (events from remote sensors).
+    pub sensor: Option<String>,
     /// Page size.
     pub limit: Option<u32>,
     /// Rows skipped.
@@ -162,6 +164,9 @@ fn common_where(f: &Filter) -> Result<Where, QueryError> {
     }
     if let Some(app) = checked_text("app_proto", &f.app_proto)? {
         w.add("app_proto = ? COLLATE NOCASE", [Value::Text(app)]);
+    }
+    if let Some(sensor) = checked_text("sensor", &f.sensor)? {
+        w.add("sensor = ?", [Value::Text(sensor)]);
     }
     if let Some(q) = checked_text("q", &f.q)? {
         w.add("json LIKE ? ESCAPE '\\'", [Value::Text(like_pattern(&q))]);
@@ -257,7 +262,7 @@ fn detector_expr(conn: &Connection) -> Result<&'static str, QueryError> {
 }
 
 const ALERT_COLUMNS: &str = "id, ts, time, flow_id, src_ip, src_port, dest_ip, dest_port, \
-proto, app_proto, action, signature_id, rev, signature, category, severity";
+proto, app_proto, action, signature_id, rev, signature, category, severity, sensor";
 
 /// `/api/alerts`: a page of alerts, newest first, and how many match.
 pub fn alerts(conn: &Connection, f: &Filter) -> Result<Json, QueryError> {
@@ -311,7 +316,7 @@ pub fn flows(conn: &Connection, f: &Filter) -> Result<Json, QueryError> {
     let w = common_where(f)?;
     let where_sql = w.text();
     let ml = if has_column(conn, "flows", "ml_score")? {
-        ", ml_score, ml_label"
+        ", ml_score, ml_label, ml_model"
     } else {
         ""
     };
@@ -323,7 +328,7 @@ pub fn flows(conn: &Connection, f: &Filter) -> Result<Json, QueryError> {
     let sql = format!(
         "SELECT id, ts, time, flow_id, src_ip, src_port, dest_ip, dest_port, proto, app_proto, \
          pkts_toserver, pkts_toclient, bytes_toserver, bytes_toclient, flow_start, flow_end, \
-         age, state, reason, alerted{ml} FROM flows{where_sql} \
+         age, state, reason, alerted, sensor{ml} FROM flows{where_sql} \
          ORDER BY ts DESC, id DESC LIMIT {limit} OFFSET {offset}"
     );
     let items = rows_json(conn, &sql, &w.args, limit as usize)?;

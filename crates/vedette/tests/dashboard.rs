@@ -275,6 +275,109 @@ fn api_answers_match_eve_json_of_the_demo() {
     assert_eq!(inj["total"], json!(0));
 }
 
+#[test]
+fn live_stream_follows_alerts_another_process_writes() {
+    use std::io::BufRead as _;
+    let dir = demo_store("web-stream");
+    let store = dir.join("store");
+    let (_server, base) = serve(&store, &[]);
+    let resp = agent()
+        .get(&format!("{base}api/stream"))
+        .call()
+        .expect("open the stream");
+    assert!(resp.content_type().starts_with("text/event-stream"));
+    let mut lines = std::io::BufReader::new(resp.into_reader()).lines();
+    // Another process (`vedette ingest`) stores a new alert while the stream is open.
+    let mut alert = eve(&dir.join("eve.json"))
+        .into_iter()
+        .find(|e| e["event_type"] == "alert")
+        .expect("an alert");
+    alert["alert"]["signature"] = json!("LIVE STREAM TEST");
+    let file = dir.join("new-alert.json");
+    std::fs::write(&file, format!("{alert}\n")).expect("write EVE line");
+    let o = run(vedette()
+        .args(["ingest"])
+        .arg(&file)
+        .arg("--store")
+        .arg(&store));
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let stored = Instant::now();
+    let start = Instant::now();
+    let mut event = String::new();
+    loop {
+        assert!(start.elapsed() < DEADLINE, "the new alert never arrived");
+        let line = lines
+            .next()
+            .expect("the stream stays open")
+            .expect("read the stream");
+        if line.starts_with("event:") {
+            event = line;
+        } else if let Some(data) = line.strip_prefix("data:") {
+            if data.contains("LIVE STREAM TEST") {
+                assert_eq!(event.trim(), "event: alert");
+                let v: Value = serde_json::from_str(data.trim()).expect("an EVE line");
+                assert_eq!(v["event_type"], "alert");
+                break;
+            }
+            // Only alerts stored after the stream opened are sent.
+            panic!("unexpected event before the new alert: {data}");
+        }
+    }
+    eprintln!(
+        "the stored alert reached the stream {} ms after the writer committed it",
+        stored.elapsed().as_millis()
+    );
+}
+
+#[test]
+fn ml_view_shows_the_score_distribution_of_scored_flows() {
+    // The demo's records, the flows given ML scores as a scoring run writes them.
+    let dir = demo_store("web-ml");
+    let mut lines = String::new();
+    let mut want_hist = BTreeMap::new();
+    let mut scored = 0;
+    for (i, mut e) in eve(&dir.join("eve.json")).into_iter().enumerate() {
+        if e["event_type"] == "flow" {
+            let score = (i % 10) as f64 / 10.0 + 0.05;
+            let label = if score > 0.5 { "attack" } else { "benign" };
+            e["vedette"]["ml"] = json!({ "score": score, "label": label, "model": "test" });
+            *want_hist
+                .entry(((score * 20.0) as i64, label.to_owned()))
+                .or_insert(0) += 1;
+            scored += 1;
+        }
+        lines.push_str(&format!("{e}\n"));
+    }
+    let file = dir.join("scored.json");
+    std::fs::write(&file, lines).expect("write EVE");
+    let store = dir.join("scored-store");
+    let o = run(vedette()
+        .arg("ingest")
+        .arg(&file)
+        .arg("--store")
+        .arg(&store));
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let (_server, base) = serve(&store, &[]);
+    let ml = get_json(&format!("{base}api/ml"));
+    assert_eq!(ml["available"], json!(true), "{ml}");
+    assert_eq!(ml["scored_flows"], json!(scored));
+    let mut got = BTreeMap::new();
+    for h in ml["histogram"].as_array().unwrap() {
+        got.insert(
+            (
+                h["bin"].as_i64().unwrap(),
+                h["label"].as_str().unwrap().to_owned(),
+            ),
+            h["flows"].as_i64().unwrap(),
+        );
+    }
+    assert_eq!(got, want_hist);
+    let top = ml["top"].as_array().unwrap();
+    assert!((top[0]["ml_score"].as_f64().unwrap() - 0.95).abs() < 1e-9);
+    let flows = get_json(&format!("{base}api/flows?limit=1"));
+    assert!(flows["items"][0]["ml_score"].is_number());
+}
+
 /// Paths of the OpenAPI file, in the router's `{param}` syntax.
 fn openapi_paths(doc: &Value) -> Vec<String> {
     let mut v: Vec<String> = doc["paths"]
