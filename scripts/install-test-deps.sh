@@ -5,7 +5,8 @@
 #   pyyaml     the `yaml` module for the python3 on PATH (pip, else apt python3-yaml)
 #   time       GNU /usr/bin/time (used by scripts/bench-vs-suricata.sh)
 #   suricata   Suricata 7, via $VEDETTE_SHARED/tools/install-suricata.sh
-#   chromium   Debian's chromium (headless screenshots of the HTML report)
+#   chromium   Debian's chromium and chromium-driver (headless screenshots of the HTML report;
+#              the dashboard's browser tests over WebDriver)
 #
 # Usage: scripts/install-test-deps.sh [COMPONENT...]     (no argument: all of the above)
 # Env:   VEDETTE_SHARED   shared material dir (default: <repo>/../shared)
@@ -108,10 +109,11 @@ dep_suricata() {
 }
 
 dep_chromium() {
-  have chromium && return 0
-  note "installing chromium"
-  apt_install chromium
+  have chromium && have chromedriver && return 0
+  note "installing chromium and chromium-driver"
+  apt_install chromium chromium-driver
   have chromium || die "chromium still missing after apt-get install chromium"
+  have chromedriver || die "chromedriver still missing after apt-get install chromium-driver"
 }
 
 [ $# -gt 0 ] || set -- tshark tcpreplay pyyaml time suricata chromium

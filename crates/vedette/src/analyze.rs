@@ -40,6 +40,8 @@ pub struct AnalyzeOptions {
     pub rules: Option<Arc<RuleEngine>>,
     /// The event store to write to (`None`: no store).
     pub store: Option<vedette_store::StoreConfig>,
+    /// The dashboard's live alert feed, when it is served from this process.
+    pub feed: Option<vedette_api::LiveFeed>,
 }
 
 /// What a run did.
@@ -244,7 +246,13 @@ pub fn run(opts: AnalyzeOptions) -> anyhow::Result<RunSummary> {
     };
     let mut source = CaptureSet::open(&opts.inputs, limits)?;
     let model = crate::flow_ml::load_model(cfg)?;
-    let pipe = EventPipe::start(cfg, &opts.output_dir, opts.store.as_ref(), false)?;
+    let pipe = EventPipe::start(
+        cfg,
+        &opts.output_dir,
+        opts.store.as_ref(),
+        opts.feed.as_ref(),
+        false,
+    )?;
     let (bus, flush_interval) = (pipe.bus.clone(), pipe.flush_interval);
 
     let ecfg = engine_config(cfg);
@@ -348,6 +356,7 @@ impl EventPipe {
         cfg: &Config,
         output_dir: &Path,
         store_cfg: Option<&vedette_store::StoreConfig>,
+        feed: Option<&vedette_api::LiveFeed>,
         live: bool,
     ) -> anyhow::Result<EventPipe> {
         std::fs::create_dir_all(output_dir)
@@ -398,6 +407,9 @@ impl EventPipe {
                 wait: Duration::from_millis(cfg.notify.shutdown_timeout_ms)
                     + Duration::from_secs(60),
             });
+        }
+        if let Some(feed) = feed {
+            outputs.push(Box::new(crate::web::FeedOutput::new(feed.clone())));
         }
         let (bus_tx, bus_rx) = bounded::<EventBatch>(cfg.events.queue_batches as usize);
         let bus = Bus {

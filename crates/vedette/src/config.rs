@@ -73,6 +73,8 @@ pub struct Config {
     pub store: StoreCfg,
     /// Flow features and model scoring.
     pub ml: MlCfg,
+    /// The dashboard server.
+    pub web: WebCfg,
     /// Behavioural anomaly detectors (`[anomaly]`; the crate owns the keys).
     pub anomaly: vedette_anomaly::AnomalyConfig,
     /// Alert notifications (`[notify]`; the crate owns the keys).
@@ -127,6 +129,17 @@ pub struct StoreCfg {
     pub max_bytes: u64,
     /// Longest EVE line `vedette ingest` accepts.
     pub max_line_bytes: u64,
+}
+
+/// `[web]`
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebCfg {
+    /// Address `serve` (and `demo`) listen on.
+    pub listen: String,
+    /// Bearer token of the API; empty for none (loopback only). VEDETTE_TOKEN and --token
+    /// override it.
+    pub token: String,
 }
 
 /// `[capture]`
@@ -521,6 +534,12 @@ impl Config {
             return Err(bad(
                 "events.queue_batches",
                 "queues need room for at least one batch",
+            ));
+        }
+        if self.web.listen.parse::<std::net::SocketAddr>().is_err() {
+            return Err(bad(
+                "web.listen",
+                "must be an address:port, e.g. 127.0.0.1:8080",
             ));
         }
         if self.runtime.batch_packets == 0 {

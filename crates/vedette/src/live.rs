@@ -36,6 +36,8 @@ pub struct LiveOptions {
     pub rules: Option<Arc<RuleEngine>>,
     /// The event store to write, unless disabled.
     pub store: Option<vedette_store::StoreConfig>,
+    /// The dashboard's live alert feed, when it is served from this process.
+    pub feed: Option<vedette_api::LiveFeed>,
 }
 
 /// Longest time shutdown spends on packets the kernel queued before the stop.
@@ -153,7 +155,13 @@ pub fn run(
         sockets.push(LiveSocket::open(&opts.iface, &lcfg, filter.as_ref())?);
     }
     let model = crate::flow_ml::load_model(cfg)?;
-    let pipe = EventPipe::start(cfg, &opts.output_dir, opts.store.as_ref(), true)?;
+    let pipe = EventPipe::start(
+        cfg,
+        &opts.output_dir,
+        opts.store.as_ref(),
+        opts.feed.as_ref(),
+        true,
+    )?;
     let ecfg = engine_config(cfg);
     let stats_every = Duration::from_secs(cfg.capture.live.stats_interval_secs);
     let mut handles = Vec::with_capacity(n);

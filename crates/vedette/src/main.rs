@@ -15,6 +15,7 @@ mod rules;
 mod sniff;
 mod store_cmd;
 mod summary;
+mod web;
 
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
@@ -82,6 +83,8 @@ enum Command {
     /// Machine learning: train, evaluate and import flow classifiers and anomaly models.
     #[command(subcommand)]
     Ml(ml_cmd::MlCommand),
+    /// Serve the web dashboard and its read-only JSON API over a store, until Ctrl-C.
+    Serve(web::ServeArgs),
 }
 
 #[derive(Subcommand)]
@@ -139,6 +142,11 @@ struct CommonArgs {
     /// Score each flow with this model and alert above ml.alert_threshold (sets ml.model).
     #[arg(long, value_name = "MODEL")]
     model: Option<PathBuf>,
+    /// Serve the dashboard on ADDR while running (analyze: and after, until Ctrl-C).
+    #[arg(long, value_name = "ADDR")]
+    serve: Option<std::net::SocketAddr>,
+    #[command(flatten)]
+    auth: web::TokenArgs,
 }
 
 impl CommonArgs {
@@ -206,6 +214,9 @@ struct DemoArgs {
     /// Seed of the generated traffic.
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Exit after the summary instead of serving the dashboard.
+    #[arg(long, conflicts_with = "serve")]
+    no_serve: bool,
 }
 
 #[derive(Args)]
@@ -248,11 +259,41 @@ fn store_config(cfg: &config::Config, common: &CommonArgs) -> Option<vedette_sto
     Some(store_cmd::store_config(cfg, common.store.as_deref()))
 }
 
+/// Starts the dashboard for `--serve ADDR` (before the run, so its live stream follows it).
+fn serve_during(
+    cfg: &config::Config,
+    common: &CommonArgs,
+    store: Option<&vedette_store::StoreConfig>,
+) -> anyhow::Result<Option<(vedette_api::RunningServer, vedette_api::LiveFeed)>> {
+    let Some(addr) = common.serve else {
+        return Ok(None);
+    };
+    let Some(store) = store else {
+        anyhow::bail!(
+            "--serve shows the store: it cannot be used with --no-store or store.enabled = false"
+        );
+    };
+    let feed = vedette_api::LiveFeed::new();
+    let token = common.auth.resolve(cfg);
+    let server = web::start(
+        addr,
+        store.dir.clone(),
+        token.clone(),
+        Some(feed.clone()),
+        false,
+    )?;
+    web::announce(&server, token.is_some(), "serving while the run lasts");
+    Ok(Some((server, feed)))
+}
+
 fn analyze(args: AnalyzeArgs) -> anyhow::Result<()> {
     let cfg = load_config(&args.common)?;
     let rules = rules::load(&cfg, &args.common.rules, args.common.quiet)?.map(|(e, _)| e);
     let output_dir = args.common.output_dir_or_default();
     let store = store_config(&cfg, &args.common);
+    let served = serve_during(&cfg, &args.common, store.as_ref())?;
+    let feed = served.as_ref().map(|(_, f)| f.clone());
+    let has_token = args.common.auth.resolve(&cfg).is_some();
     let summary = analyze::run(analyze::AnalyzeOptions {
         inputs: args.inputs,
         output_dir,
@@ -260,6 +301,7 @@ fn analyze(args: AnalyzeArgs) -> anyhow::Result<()> {
         progress: !args.common.quiet,
         rules,
         store,
+        feed,
     })?;
     if !args.common.quiet {
         summary::print(&summary);
@@ -269,6 +311,10 @@ fn analyze(args: AnalyzeArgs) -> anyhow::Result<()> {
             "no packets could be read: {}",
             summary.capture_errors.join("; ")
         );
+    }
+    if let Some((server, _)) = served {
+        web::announce(&server, has_token, "analysis done; Ctrl-C to stop");
+        server.wait_for_signal();
     }
     Ok(())
 }
@@ -299,6 +345,12 @@ fn demo(args: DemoArgs) -> anyhow::Result<()> {
     }
     let rules = rules::load(&cfg, &rule_paths, args.common.quiet)?.map(|(e, _)| e);
     let store = store_config(&cfg, &args.common);
+    let token = args.common.auth.resolve(&cfg);
+    let listen = match args.common.serve {
+        Some(a) => a,
+        None => web::default_listen(&cfg)?,
+    };
+    let store_dir = store.as_ref().map(|s| s.dir.clone());
     let summary = analyze::run(analyze::AnalyzeOptions {
         inputs: vec![pcap],
         output_dir: dir,
@@ -306,8 +358,26 @@ fn demo(args: DemoArgs) -> anyhow::Result<()> {
         progress: !args.common.quiet,
         rules,
         store,
+        feed: None,
     })?;
     summary::print(&summary);
+    if args.no_serve {
+        return Ok(());
+    }
+    let Some(store_dir) = store_dir else {
+        eprintln!("vedette demo: the store is off, so there is no dashboard to serve");
+        return Ok(());
+    };
+    // The default port may be taken: then any free one (an explicit --serve must be honoured).
+    let server = web::start(
+        listen,
+        store_dir,
+        token.clone(),
+        None,
+        args.common.serve.is_none(),
+    )?;
+    web::announce(&server, token.is_some(), "Ctrl-C to stop");
+    server.wait_for_signal();
     Ok(())
 }
 
@@ -321,6 +391,8 @@ fn live_cmd(args: LiveArgs) -> anyhow::Result<()> {
     let rules = rules::load(&cfg, &rule_paths, quiet)?.map(|(e, _)| e);
     let output_dir = args.common.output_dir_or_default();
     let store = store_config(&cfg, &args.common);
+    let served = serve_during(&cfg, &args.common, store.as_ref())?;
+    let feed = served.as_ref().map(|(_, f)| f.clone());
     // SIGHUP reads the configuration file and the rule files again.
     let reload = || -> anyhow::Result<_> {
         let cfg = load_config(&args.common)?;
@@ -334,9 +406,11 @@ fn live_cmd(args: LiveArgs) -> anyhow::Result<()> {
             config: cfg,
             rules,
             store,
+            feed,
         },
         &reload,
     )?;
+    drop(served);
     if !quiet {
         summary::print(&summary);
     }
@@ -411,6 +485,7 @@ fn main() -> ExitCode {
         Command::Query(a) => store_cmd::query(a),
         Command::Report(a) => store_cmd::report(a),
         Command::Ml(c) => ml_cmd::run(c),
+        Command::Serve(a) => web::serve(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -117,7 +117,10 @@ fn more_workers_give_the_same_events_as_one() {
 #[test]
 fn demo_generates_a_capture_and_analyses_it() {
     let out = tmpdir("demo");
-    let o = run(vedette().arg("demo").arg("--output-dir").arg(&out));
+    let o = run(vedette()
+        .args(["demo", "--no-serve", "--no-serve"])
+        .arg("--output-dir")
+        .arg(&out));
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(
@@ -150,7 +153,7 @@ fn demo_generates_a_capture_and_analyses_it() {
     // Same seed, same capture: the demo is deterministic.
     let again = tmpdir("demo-again");
     let o = run(vedette()
-        .arg("demo")
+        .args(["demo", "--no-serve", "--no-serve"])
         .arg("--output-dir")
         .arg(&again)
         .arg("-q"));
@@ -165,7 +168,7 @@ fn demo_generates_a_capture_and_analyses_it() {
 fn flow_events_carry_suricata_fields_and_community_id() {
     let out = tmpdir("fields");
     let o = run(vedette()
-        .arg("demo")
+        .args(["demo", "--no-serve", "--no-serve"])
         .arg("--output-dir")
         .arg(&out)
         .arg("-q"));
@@ -205,11 +208,11 @@ fn flow_events_carry_suricata_fields_and_community_id() {
     assert!(f["community_id"].as_str().unwrap().starts_with("1:"));
     // A disabled key removes the field.
     let out2 = tmpdir("fields-nocid");
-    let o = run(vedette().arg("demo").arg("--output-dir").arg(&out2).args([
-        "-q",
-        "--set",
-        "outputs.eve.community_id=false",
-    ]));
+    let o = run(vedette()
+        .args(["demo", "--no-serve", "--no-serve"])
+        .arg("--output-dir")
+        .arg(&out2)
+        .args(["-q", "--set", "outputs.eve.community_id=false"]));
     assert!(o.status.success());
     assert!(of_type(&eve(&out2.join("eve.json")), "flow")
         .iter()
@@ -246,12 +249,16 @@ fn midstream_setting_changes_tcp_tracking() {
 fn alerts_carry_the_packet_payload_when_asked() {
     use base64::Engine as _;
     let out = tmpdir("demo-payload");
-    let o = run(vedette().arg("demo").arg("--output-dir").arg(&out).args([
-        "-q",
-        "--no-store",
-        "--set",
-        "outputs.eve.alert_payload=true",
-    ]));
+    let o = run(vedette()
+        .args(["demo", "--no-serve", "--no-serve"])
+        .arg("--output-dir")
+        .arg(&out)
+        .args([
+            "-q",
+            "--no-store",
+            "--set",
+            "outputs.eve.alert_payload=true",
+        ]));
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let events = eve(&out.join("eve.json"));
     let sig_alerts: Vec<_> = of_type(&events, "alert")

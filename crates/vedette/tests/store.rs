@@ -104,9 +104,10 @@ fn store_counts_equal_eve_counts_for_the_same_run() {
 #[test]
 fn demo_writes_the_default_store_and_no_store_writes_none() {
     let dir = tmpdir("store-demo");
-    let o = run(vedette()
-        .current_dir(&dir)
-        .args(["demo", "-q", "--output-dir", "demo"]));
+    let o =
+        run(vedette()
+            .current_dir(&dir)
+            .args(["demo", "--no-serve", "-q", "--output-dir", "demo"]));
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let store = dir.join("vedette-data");
     assert!(
@@ -117,6 +118,7 @@ fn demo_writes_the_default_store_and_no_store_writes_none() {
     let dir2 = tmpdir("store-demo-none");
     let o = run(vedette().current_dir(&dir2).args([
         "demo",
+        "--no-serve",
         "-q",
         "--no-store",
         "--output-dir",
@@ -386,6 +388,7 @@ fn html_report_charts_are_visible_in_headless_chromium() {
     let dir = tmpdir("store-html");
     let o = run(vedette().current_dir(&dir).args([
         "demo",
+        "--no-serve",
         "-q",
         "--output-dir",
         "demo",
