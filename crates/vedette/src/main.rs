@@ -5,6 +5,7 @@
 mod analyze;
 mod anomaly;
 mod config;
+mod export;
 mod live;
 mod logging;
 mod outputs;
@@ -76,6 +77,9 @@ enum Command {
     Query(store_cmd::QueryArgs),
     /// Canned reports from the store, or a self-contained HTML report with charts.
     Report(store_cmd::ReportArgs),
+    /// Consume the events sensors publish to NATS JetStream (`--export`) into the store,
+    /// until SIGINT/SIGTERM.
+    Hub(export::HubArgs),
 }
 
 #[derive(Subcommand)]
@@ -127,6 +131,8 @@ struct CommonArgs {
     /// Do not write events to the store.
     #[arg(long)]
     no_store: bool,
+    #[command(flatten)]
+    export: export::ExportArgs,
 }
 
 impl CommonArgs {
@@ -217,7 +223,9 @@ fn load_config(common: &CommonArgs) -> anyhow::Result<config::Config> {
     if let Some(n) = common.workers {
         sets.push(format!("runtime.workers={n}"));
     }
-    Ok(config::Config::load(common.config.as_deref(), &sets)?)
+    let mut cfg = config::Config::load(common.config.as_deref(), &sets)?;
+    common.export.apply(&mut cfg)?;
+    Ok(cfg)
 }
 
 /// The store the run writes to, from `[store]`, `--store` and `--no-store`.
@@ -390,6 +398,7 @@ fn main() -> ExitCode {
         Command::Ingest(a) => store_cmd::ingest(a),
         Command::Query(a) => store_cmd::query(a),
         Command::Report(a) => store_cmd::report(a),
+        Command::Hub(a) => export::hub(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
