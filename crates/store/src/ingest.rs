@@ -2,7 +2,7 @@
 //! retention applied after each commit.
 
 use crate::common_columns;
-use crate::schema::{DDL, EVENT_TABLES, SCHEMA_VERSION};
+use crate::schema::{DDL, EVENT_TABLES, MIGRATE_V1, SCHEMA_VERSION};
 use crate::time::parse_eve_timestamp;
 use crate::{db_path, EventKind, StoreConfig, StoreError};
 use rusqlite::types::Value;
@@ -48,6 +48,8 @@ pub struct IngestStats {
     pub expired_rows: u64,
     /// Rows removed to keep the store under `max_bytes`.
     pub evicted_rows: u64,
+    /// Events skipped because an event with the same id was already stored.
+    pub duplicates: u64,
 }
 
 impl IngestStats {
@@ -93,6 +95,41 @@ struct Line<'a> {
     tls: Option<TlsPart<'a>>,
     #[serde(borrow)]
     anomaly: Option<AnomalyPart<'a>>,
+    #[serde(borrow)]
+    vedette: Option<VedettePart<'a>>,
+}
+
+/// vedette's own additions to EVE records (`vedette.*`).
+#[derive(Deserialize)]
+struct VedettePart<'a> {
+    #[serde(borrow)]
+    sensor: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    event_id: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    detector: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    ml: Option<MlPart<'a>>,
+}
+
+#[derive(Deserialize)]
+struct MlPart<'a> {
+    score: Option<f64>,
+    #[serde(borrow)]
+    label: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    model: Option<Cow<'a, str>>,
+}
+
+/// Where an event came from when it did not come from this machine: the sensor that
+/// produced it and its unique id (used to drop redelivered duplicates). It overrides the
+/// record's own `vedette.sensor` / `vedette.event_id`.
+#[derive(Clone, Copy, Debug)]
+pub struct EventOrigin<'a> {
+    /// The sensor's name.
+    pub sensor: &'a str,
+    /// The event's unique id.
+    pub event_id: &'a str,
 }
 
 #[derive(Deserialize)]
@@ -231,39 +268,73 @@ fn flow_id_value(v: Option<u64>) -> Value {
     }
 }
 
+/// Placeholders of the common columns.
+macro_rules! common_params {
+    () => {
+        "?,?,?,?,?,?,?,?,?,?,?,?,?"
+    };
+}
+
 /// The INSERT statement of each event table; parameters: the common columns, then its own.
+/// `OR IGNORE` skips an event whose `event_id` is already stored (the only unique index).
 fn insert_sql(kind: EventKind) -> &'static str {
     match kind {
         EventKind::Alert => concat!(
-            "INSERT INTO ev_alert (", common_columns!(),
-            ", action, gid, sid, rev, signature, category, severity) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+            "INSERT OR IGNORE INTO ev_alert (",
+            common_columns!(),
+            ", action, gid, sid, rev, signature, category, severity, detector) VALUES (",
+            common_params!(),
+            ",?,?,?,?,?,?,?,?)"
         ),
-        EventKind::Flow => concat!(
-            "INSERT INTO ev_flow (", common_columns!(),
-            ", pkts_toserver, pkts_toclient, bytes_toserver, bytes_toclient, flow_start, flow_end, age, state, reason, alerted)",
-            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
-        ),
+        EventKind::Flow => {
+            concat!(
+            "INSERT OR IGNORE INTO ev_flow (", common_columns!(),
+            ", pkts_toserver, pkts_toclient, bytes_toserver, bytes_toclient, flow_start, flow_end,",
+            " age, state, reason, alerted, ml_score, ml_label, ml_model) VALUES (",
+            common_params!(), ",?,?,?,?,?,?,?,?,?,?,?,?,?)"
+        )
+        }
         EventKind::Dns => concat!(
-            "INSERT INTO ev_dns (", common_columns!(),
-            ", dns_type, dns_id, rrname, rrtype, rcode) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+            "INSERT OR IGNORE INTO ev_dns (",
+            common_columns!(),
+            ", dns_type, dns_id, rrname, rrtype, rcode) VALUES (",
+            common_params!(),
+            ",?,?,?,?,?)"
         ),
         EventKind::Http => concat!(
-            "INSERT INTO ev_http (", common_columns!(),
-            ", hostname, url, http_method, http_user_agent, protocol, status, length) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+            "INSERT OR IGNORE INTO ev_http (",
+            common_columns!(),
+            ", hostname, url, http_method, http_user_agent, protocol, status, length) VALUES (",
+            common_params!(),
+            ",?,?,?,?,?,?,?)"
         ),
         EventKind::Tls => concat!(
-            "INSERT INTO ev_tls (", common_columns!(),
-            ", sni, version, subject, issuerdn, fingerprint, ja3, ja4) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+            "INSERT OR IGNORE INTO ev_tls (",
+            common_columns!(),
+            ", sni, version, subject, issuerdn, fingerprint, ja3, ja4) VALUES (",
+            common_params!(),
+            ",?,?,?,?,?,?,?)"
         ),
         EventKind::Anomaly => concat!(
-            "INSERT INTO ev_anomaly (", common_columns!(),
-            ", anomaly_type, event, layer) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+            "INSERT OR IGNORE INTO ev_anomaly (",
+            common_columns!(),
+            ", anomaly_type, event, layer) VALUES (",
+            common_params!(),
+            ",?,?,?)"
         ),
         EventKind::Stats => concat!(
-            "INSERT INTO ev_stats (", common_columns!(), ") VALUES (?,?,?,?,?,?,?,?,?,?,?)"
+            "INSERT OR IGNORE INTO ev_stats (",
+            common_columns!(),
+            ") VALUES (",
+            common_params!(),
+            ")"
         ),
         EventKind::Other => concat!(
-            "INSERT INTO ev_other (", common_columns!(), ", event_type) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"
+            "INSERT OR IGNORE INTO ev_other (",
+            common_columns!(),
+            ", event_type) VALUES (",
+            common_params!(),
+            ",?)"
         ),
     }
 }
@@ -304,6 +375,13 @@ fn open_rw(cfg: &StoreConfig) -> Result<(Connection, PathBuf), StoreError> {
         // Bigger pages: fewer B-tree splits for rows that carry their whole EVE record.
         conn.execute_batch("PRAGMA auto_vacuum = INCREMENTAL; PRAGMA page_size = 16384;")
             .map_err(bad)?;
+    } else if version == 1 {
+        // Older stores gain the new columns in place (one transaction), keeping their data.
+        conn.execute_batch(&format!(
+            "BEGIN; {MIGRATE_V1} {DDL} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
+        ))
+        .map_err(bad)?;
+        tracing::info!(path = %path.display(), "store: upgraded from schema version 1");
     } else if version != SCHEMA_VERSION {
         return Err(StoreError::NotAStore {
             path,
@@ -370,6 +448,16 @@ impl StoreWriter {
     /// Stores one EVE line (without its newline). `Ok(Err(_))` means the line was garbage
     /// (counted, nothing stored); `Err` is a database failure. Commits when the batch is full.
     pub fn ingest_line(&mut self, line: &[u8]) -> Result<Result<EventKind, Garbage>, StoreError> {
+        self.ingest_line_from(line, None)
+    }
+
+    /// [`StoreWriter::ingest_line`] for an event from another sensor. An event whose id is
+    /// already stored is skipped and counted in [`IngestStats::duplicates`] (still `Ok(Ok(_))`).
+    pub fn ingest_line_from(
+        &mut self,
+        line: &[u8],
+        origin: Option<EventOrigin<'_>>,
+    ) -> Result<Result<EventKind, Garbage>, StoreError> {
         let parsed: Line<'_> = match serde_json::from_slice(line) {
             Ok(l) => l,
             Err(e) => {
@@ -394,8 +482,13 @@ impl StoreWriter {
                 .map_err(|e| StoreError::sql("starting a transaction", e))?;
             self.in_tx = true;
         }
-        self.insert(kind, event_type, ts, &parsed, json)
+        let inserted = self
+            .insert(kind, event_type, ts, &parsed, json, origin)
             .map_err(|e| StoreError::sql("inserting an event", e))?;
+        if !inserted {
+            self.stats.duplicates += 1;
+            return Ok(Ok(kind));
+        }
         self.newest_ts = self.newest_ts.max(ts);
         self.pending += 1;
         if let Some(c) = self.stats.stored.get_mut(kind as usize) {
@@ -407,6 +500,7 @@ impl StoreWriter {
         Ok(Ok(kind))
     }
 
+    /// Inserts one event; false when its event id was already stored (nothing changed).
     fn insert(
         &mut self,
         kind: EventKind,
@@ -414,50 +508,65 @@ impl StoreWriter {
         ts: i64,
         l: &Line<'_>,
         json: &str,
-    ) -> rusqlite::Result<()> {
-        let minute = ts.div_euclid(MICROS_PER_MINUTE);
-        *self
-            .rollups
-            .event
-            .entry((minute, kind.rollup_name()))
-            .or_insert(0) += 1;
-        self.update_rollups(kind, minute, l);
+        origin: Option<EventOrigin<'_>>,
+    ) -> rusqlite::Result<bool> {
         let mut st = self.conn.prepare_cached(insert_sql(kind))?;
+        let v = l.vedette.as_ref();
+        let sensor = origin
+            .map(|o| o.sensor)
+            .or_else(|| v.and_then(|v| opt_str(&v.sensor)));
+        let event_id = origin
+            .map(|o| o.event_id)
+            .or_else(|| v.and_then(|v| opt_str(&v.event_id)));
         // Bound by position, borrowing from the parsed line: no owned copies per column.
-        st.raw_bind_parameter(1, ts)?;
-        st.raw_bind_parameter(2, l.timestamp.as_deref())?;
-        st.raw_bind_parameter(3, flow_id_value(l.flow_id))?;
-        st.raw_bind_parameter(4, l.src_ip.as_deref())?;
-        st.raw_bind_parameter(5, to_i64(l.src_port))?;
-        st.raw_bind_parameter(6, l.dest_ip.as_deref())?;
-        st.raw_bind_parameter(7, to_i64(l.dest_port))?;
-        st.raw_bind_parameter(8, l.proto.as_deref())?;
-        st.raw_bind_parameter(9, l.app_proto.as_deref())?;
-        st.raw_bind_parameter(10, l.community_id.as_deref())?;
-        st.raw_bind_parameter(11, json)?;
+        let mut i = 0usize;
+        macro_rules! bind {
+            ($v:expr) => {{
+                i += 1;
+                st.raw_bind_parameter(i, $v)?;
+            }};
+        }
+        bind!(ts);
+        bind!(l.timestamp.as_deref());
+        bind!(flow_id_value(l.flow_id));
+        bind!(l.src_ip.as_deref());
+        bind!(to_i64(l.src_port));
+        bind!(l.dest_ip.as_deref());
+        bind!(to_i64(l.dest_port));
+        bind!(l.proto.as_deref());
+        bind!(l.app_proto.as_deref());
+        bind!(l.community_id.as_deref());
+        bind!(json);
+        bind!(sensor);
+        bind!(event_id);
         match kind {
             EventKind::Alert => {
                 let a = l.alert.as_ref();
-                st.raw_bind_parameter(12, a.and_then(|a| opt_str(&a.action)))?;
-                st.raw_bind_parameter(13, to_i64(a.and_then(|a| a.gid)))?;
-                st.raw_bind_parameter(14, to_i64(a.and_then(|a| a.signature_id)))?;
-                st.raw_bind_parameter(15, to_i64(a.and_then(|a| a.rev)))?;
-                st.raw_bind_parameter(16, a.and_then(|a| opt_str(&a.signature)))?;
-                st.raw_bind_parameter(17, a.and_then(|a| opt_str(&a.category)))?;
-                st.raw_bind_parameter(18, to_i64(a.and_then(|a| a.severity)))?;
+                bind!(a.and_then(|a| opt_str(&a.action)));
+                bind!(to_i64(a.and_then(|a| a.gid)));
+                bind!(to_i64(a.and_then(|a| a.signature_id)));
+                bind!(to_i64(a.and_then(|a| a.rev)));
+                bind!(a.and_then(|a| opt_str(&a.signature)));
+                bind!(a.and_then(|a| opt_str(&a.category)));
+                bind!(to_i64(a.and_then(|a| a.severity)));
+                bind!(v.and_then(|v| opt_str(&v.detector)));
             }
             EventKind::Flow => {
                 let f = l.flow.as_ref();
-                st.raw_bind_parameter(12, to_i64(f.and_then(|f| f.pkts_toserver)))?;
-                st.raw_bind_parameter(13, to_i64(f.and_then(|f| f.pkts_toclient)))?;
-                st.raw_bind_parameter(14, to_i64(f.and_then(|f| f.bytes_toserver)))?;
-                st.raw_bind_parameter(15, to_i64(f.and_then(|f| f.bytes_toclient)))?;
-                st.raw_bind_parameter(16, f.and_then(|f| opt_str(&f.start)))?;
-                st.raw_bind_parameter(17, f.and_then(|f| opt_str(&f.end)))?;
-                st.raw_bind_parameter(18, to_i64(f.and_then(|f| f.age)))?;
-                st.raw_bind_parameter(19, f.and_then(|f| opt_str(&f.state)))?;
-                st.raw_bind_parameter(20, f.and_then(|f| opt_str(&f.reason)))?;
-                st.raw_bind_parameter(21, f.and_then(|f| f.alerted))?;
+                bind!(to_i64(f.and_then(|f| f.pkts_toserver)));
+                bind!(to_i64(f.and_then(|f| f.pkts_toclient)));
+                bind!(to_i64(f.and_then(|f| f.bytes_toserver)));
+                bind!(to_i64(f.and_then(|f| f.bytes_toclient)));
+                bind!(f.and_then(|f| opt_str(&f.start)));
+                bind!(f.and_then(|f| opt_str(&f.end)));
+                bind!(to_i64(f.and_then(|f| f.age)));
+                bind!(f.and_then(|f| opt_str(&f.state)));
+                bind!(f.and_then(|f| opt_str(&f.reason)));
+                bind!(f.and_then(|f| f.alerted));
+                let ml = v.and_then(|v| v.ml.as_ref());
+                bind!(ml.and_then(|m| m.score).filter(|x| x.is_finite()));
+                bind!(ml.and_then(|m| opt_str(&m.label)));
+                bind!(ml.and_then(|m| opt_str(&m.model)));
             }
             EventKind::Dns => {
                 let d = l.dns.as_ref();
@@ -468,46 +577,56 @@ impl StoreWriter {
                 let rrtype = d
                     .and_then(|d| opt_str(&d.rrtype))
                     .or_else(|| first_q.and_then(|q| opt_str(&q.rrtype)));
-                st.raw_bind_parameter(12, d.and_then(|d| opt_str(&d.kind)))?;
-                st.raw_bind_parameter(13, to_i64(d.and_then(|d| d.id)))?;
-                st.raw_bind_parameter(14, rrname)?;
-                st.raw_bind_parameter(15, rrtype)?;
-                st.raw_bind_parameter(16, d.and_then(|d| opt_str(&d.rcode)))?;
+                bind!(d.and_then(|d| opt_str(&d.kind)));
+                bind!(to_i64(d.and_then(|d| d.id)));
+                bind!(rrname);
+                bind!(rrtype);
+                bind!(d.and_then(|d| opt_str(&d.rcode)));
             }
             EventKind::Http => {
                 let h = l.http.as_ref();
-                st.raw_bind_parameter(12, h.and_then(|h| opt_str(&h.hostname)))?;
-                st.raw_bind_parameter(13, h.and_then(|h| opt_str(&h.url)))?;
-                st.raw_bind_parameter(14, h.and_then(|h| opt_str(&h.http_method)))?;
-                st.raw_bind_parameter(15, h.and_then(|h| opt_str(&h.http_user_agent)))?;
-                st.raw_bind_parameter(16, h.and_then(|h| opt_str(&h.protocol)))?;
-                st.raw_bind_parameter(17, to_i64(h.and_then(|h| h.status)))?;
-                st.raw_bind_parameter(18, to_i64(h.and_then(|h| h.length)))?;
+                bind!(h.and_then(|h| opt_str(&h.hostname)));
+                bind!(h.and_then(|h| opt_str(&h.url)));
+                bind!(h.and_then(|h| opt_str(&h.http_method)));
+                bind!(h.and_then(|h| opt_str(&h.http_user_agent)));
+                bind!(h.and_then(|h| opt_str(&h.protocol)));
+                bind!(to_i64(h.and_then(|h| h.status)));
+                bind!(to_i64(h.and_then(|h| h.length)));
             }
             EventKind::Tls => {
                 let t = l.tls.as_ref();
-                st.raw_bind_parameter(12, t.and_then(|t| opt_str(&t.sni)))?;
-                st.raw_bind_parameter(13, t.and_then(|t| opt_str(&t.version)))?;
-                st.raw_bind_parameter(14, t.and_then(|t| opt_str(&t.subject)))?;
-                st.raw_bind_parameter(15, t.and_then(|t| opt_str(&t.issuerdn)))?;
-                st.raw_bind_parameter(16, t.and_then(|t| opt_str(&t.fingerprint)))?;
+                bind!(t.and_then(|t| opt_str(&t.sni)));
+                bind!(t.and_then(|t| opt_str(&t.version)));
+                bind!(t.and_then(|t| opt_str(&t.subject)));
+                bind!(t.and_then(|t| opt_str(&t.issuerdn)));
+                bind!(t.and_then(|t| opt_str(&t.fingerprint)));
                 let ja3 = t
                     .and_then(|t| t.ja3.as_ref())
                     .and_then(|j| opt_str(&j.hash));
-                st.raw_bind_parameter(17, ja3)?;
-                st.raw_bind_parameter(18, t.and_then(|t| opt_str(&t.ja4)))?;
+                bind!(ja3);
+                bind!(t.and_then(|t| opt_str(&t.ja4)));
             }
             EventKind::Anomaly => {
                 let a = l.anomaly.as_ref();
-                st.raw_bind_parameter(12, a.and_then(|a| opt_str(&a.kind)))?;
-                st.raw_bind_parameter(13, a.and_then(|a| opt_str(&a.event)))?;
-                st.raw_bind_parameter(14, a.and_then(|a| opt_str(&a.layer)))?;
+                bind!(a.and_then(|a| opt_str(&a.kind)));
+                bind!(a.and_then(|a| opt_str(&a.event)));
+                bind!(a.and_then(|a| opt_str(&a.layer)));
             }
             EventKind::Stats => {}
-            EventKind::Other => st.raw_bind_parameter(12, event_type)?,
+            EventKind::Other => bind!(event_type),
         }
-        st.raw_execute()?;
-        Ok(())
+        if st.raw_execute()? == 0 {
+            return Ok(false);
+        }
+        drop(st);
+        let minute = ts.div_euclid(MICROS_PER_MINUTE);
+        *self
+            .rollups
+            .event
+            .entry((minute, kind.rollup_name()))
+            .or_insert(0) += 1;
+        self.update_rollups(kind, minute, l);
+        Ok(true)
     }
 
     /// Adds one event to the per-minute aggregates of the open batch.

@@ -15,8 +15,10 @@ mod report;
 mod schema;
 mod time;
 
-pub use ingest::{Garbage, IngestStats, StoreWriter};
-pub use query::{open_read_only, run_query, write_result, OutputFormat, QueryLimits, QueryResult};
+pub use ingest::{EventOrigin, Garbage, IngestStats, StoreWriter};
+pub use query::{
+    open_read_only, run_query, write_result, Cell, OutputFormat, QueryLimits, QueryResult,
+};
 pub use reader::{EveLineReader, LineOutcome};
 pub use report::{canned_report, html_report, newest_ts, CannedReport};
 pub use schema::{SCHEMA_VERSION, VIEWS_DOC};

@@ -5,8 +5,8 @@
 
 use std::path::PathBuf;
 use vedette_store::{
-    canned_report, html_report, open_read_only, run_query, CannedReport, EventKind, Garbage,
-    QueryLimits, StoreConfig, StoreError, StoreWriter,
+    canned_report, html_report, open_read_only, run_query, CannedReport, Cell, EventKind,
+    EventOrigin, Garbage, QueryLimits, StoreConfig, StoreError, StoreWriter,
 };
 
 fn tmpdir(name: &str) -> PathBuf {
@@ -354,4 +354,145 @@ fn html_report_escapes_packet_strings_and_has_six_charts() {
     );
     assert_eq!(html.matches("<svg").count(), 6);
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+fn scalar(dir: &std::path::Path, sql: &str) -> serde_json::Value {
+    let conn = open_read_only(dir).unwrap();
+    let r = run_query(&conn, sql, &[], QueryLimits::default()).unwrap();
+    match &r.rows[0][0] {
+        Cell::Null => serde_json::Value::Null,
+        Cell::Int(i) => serde_json::json!(i),
+        Cell::Real(f) => serde_json::json!(f),
+        Cell::Text(t) => serde_json::json!(t),
+    }
+}
+
+#[test]
+fn event_ids_drop_redelivered_duplicates_and_keep_the_sensor() {
+    let dir = tmpdir("dedup");
+    let mut w = StoreWriter::open(&cfg(&dir)).unwrap();
+    let a = alert(1, 10, "a", 1);
+    let f = flow(2, "10.0.0.2", 500);
+    let origin = |id| {
+        Some(EventOrigin {
+            sensor: "tap-1",
+            event_id: id,
+        })
+    };
+    // The same two events delivered twice (a hub redelivery), plus one without an id.
+    for _ in 0..2 {
+        w.ingest_line_from(a.as_bytes(), origin("tap-1:r:1"))
+            .unwrap()
+            .unwrap();
+        w.ingest_line_from(f.as_bytes(), origin("tap-1:r:2"))
+            .unwrap()
+            .unwrap();
+    }
+    w.ingest_line(a.as_bytes()).unwrap().unwrap();
+    // An id carried in the record itself (a sensor's eve.json) is honoured the same way.
+    let own = r#"{"timestamp":"2024-01-01T00:00:03.000000+0000","event_type":"dns","dns":{"type":"query","rrname":"x"},"vedette":{"sensor":"tap-2","event_id":"tap-2:r:9"}}"#;
+    w.ingest_line(own.as_bytes()).unwrap().unwrap();
+    w.ingest_line(own.as_bytes()).unwrap().unwrap();
+    let stats = w.finish().unwrap();
+    assert_eq!(stats.duplicates, 3);
+    assert_eq!(stats.total(), 4);
+    assert_eq!(count(&dir, "alerts"), 2);
+    assert_eq!(count(&dir, "flows"), 1);
+    assert_eq!(count(&dir, "dns"), 1);
+    // Rollups count each event once.
+    assert_eq!(
+        scalar(&dir, "SELECT sum(flows) FROM traffic_per_minute"),
+        serde_json::json!(1)
+    );
+    assert_eq!(
+        scalar(&dir, "SELECT count(*) FROM events WHERE sensor = 'tap-1'"),
+        serde_json::json!(2)
+    );
+    assert_eq!(
+        scalar(&dir, "SELECT sensor FROM dns"),
+        serde_json::json!("tap-2")
+    );
+}
+
+#[test]
+fn detector_and_ml_fields_get_their_columns() {
+    let dir = tmpdir("mlcols");
+    let mut w = StoreWriter::open(&cfg(&dir)).unwrap();
+    let a = r#"{"timestamp":"2024-01-01T00:00:01.000000+0000","event_type":"alert","src_ip":"10.0.0.9","alert":{"gid":9000,"signature_id":9000001,"signature":"scan","severity":2},"vedette":{"detector":"port_scan","explain":"412 ports > 100"}}"#;
+    let f = r#"{"timestamp":"2024-01-01T00:00:02.000000+0000","event_type":"flow","src_ip":"10.0.0.9","proto":"TCP","flow":{"pkts_toserver":1},"vedette":{"ml":{"score":0.93,"label":"attack","model":"gbdt-1"}}}"#;
+    w.ingest_line(a.as_bytes()).unwrap().unwrap();
+    w.ingest_line(f.as_bytes()).unwrap().unwrap();
+    w.finish().unwrap();
+    assert_eq!(
+        scalar(&dir, "SELECT detector FROM alerts"),
+        serde_json::json!("port_scan")
+    );
+    assert_eq!(
+        scalar(&dir, "SELECT ml_score FROM flows"),
+        serde_json::json!(0.93)
+    );
+    assert_eq!(
+        scalar(&dir, "SELECT ml_label || '/' || ml_model FROM flows"),
+        serde_json::json!("attack/gbdt-1")
+    );
+}
+
+#[test]
+fn a_version_1_store_is_upgraded_in_place() {
+    let dir = tmpdir("migrate");
+    // A version-1 store: the old alert table and view, one row.
+    {
+        let conn = rusqlite::Connection::open(dir.join("vedette.db")).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE ev_alert (id INTEGER PRIMARY KEY, ts INTEGER NOT NULL, timestamp TEXT NOT NULL, flow_id,
+               src_ip TEXT, src_port INTEGER, dest_ip TEXT, dest_port INTEGER, proto TEXT, app_proto TEXT,
+               community_id TEXT, json TEXT NOT NULL, action TEXT, gid INTEGER, sid INTEGER, rev INTEGER,
+               signature TEXT, category TEXT, severity INTEGER);
+             CREATE TABLE ev_flow (id INTEGER PRIMARY KEY, ts INTEGER NOT NULL, timestamp TEXT NOT NULL, flow_id,
+               src_ip TEXT, src_port INTEGER, dest_ip TEXT, dest_port INTEGER, proto TEXT, app_proto TEXT,
+               community_id TEXT, json TEXT NOT NULL, pkts_toserver INTEGER, pkts_toclient INTEGER,
+               bytes_toserver INTEGER, bytes_toclient INTEGER, flow_start TEXT, flow_end TEXT, age INTEGER,
+               state TEXT, reason TEXT, alerted INTEGER);",
+        )
+        .unwrap();
+        for t in ["dns", "http", "tls", "anomaly", "stats", "other"] {
+            let extra = if t == "other" {
+                ", event_type TEXT NOT NULL"
+            } else {
+                ""
+            };
+            conn.execute_batch(&format!(
+                "CREATE TABLE ev_{t} (id INTEGER PRIMARY KEY, ts INTEGER NOT NULL, timestamp TEXT NOT NULL, flow_id,
+                   src_ip TEXT, src_port INTEGER, dest_ip TEXT, dest_port INTEGER, proto TEXT, app_proto TEXT,
+                   community_id TEXT, json TEXT NOT NULL{extra})"
+            ))
+            .unwrap();
+        }
+        conn.execute_batch(
+            "INSERT INTO ev_alert (ts, timestamp, json, sid) VALUES (1, 't', '{}', 42);
+             CREATE VIEW alerts AS SELECT id, sid AS signature_id FROM ev_alert;
+             PRAGMA user_version = 1;",
+        )
+        .unwrap();
+    }
+    let mut w = StoreWriter::open(&cfg(&dir)).unwrap();
+    w.ingest_line(alert(5, 43, "new", 1).as_bytes())
+        .unwrap()
+        .unwrap();
+    w.finish().unwrap();
+    assert_eq!(count(&dir, "alerts"), 2);
+    assert_eq!(
+        scalar(
+            &dir,
+            "SELECT group_concat(signature_id) FROM (SELECT signature_id FROM alerts ORDER BY id)"
+        ),
+        serde_json::json!("42,43")
+    );
+    assert_eq!(
+        scalar(
+            &dir,
+            "SELECT count(*) FROM alerts WHERE detector IS NULL AND sensor IS NULL"
+        ),
+        serde_json::json!(2)
+    );
 }

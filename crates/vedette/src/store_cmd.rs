@@ -182,13 +182,14 @@ pub fn ingest(args: IngestArgs) -> anyhow::Result<()> {
         .filter(|k| stats.get(**k) > 0)
         .map(|k| format!("{} {}", k.rollup_name(), stats.get(*k)))
         .collect();
-    let garbage = lines_total - stored;
+    let garbage = lines_total - stored - stats.duplicates;
     eprintln!(
-        "vedette: ingested {stored} events ({}) from {} file(s) into {} in {secs:.2} s ({:.0} events/s); {garbage} garbage lines skipped",
+        "vedette: ingested {stored} events ({}) from {} file(s) into {} in {secs:.2} s ({:.0} events/s); {garbage} garbage lines skipped, {} duplicate event ids skipped",
         if parts.is_empty() { "none".to_owned() } else { parts.join(", ") },
         args.files.len(),
         path.display(),
         stored as f64 / secs,
+        stats.duplicates,
     );
     if stats.expired_rows + stats.evicted_rows > 0 {
         eprintln!(
