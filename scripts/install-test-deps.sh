@@ -7,6 +7,7 @@
 #   suricata   Suricata 7, via $VEDETTE_SHARED/tools/install-suricata.sh
 #   chromium   Debian's chromium and chromium-driver (headless screenshots of the HTML report;
 #              the dashboard's browser tests over WebDriver)
+#   nats       Debian's nats-server (the JetStream cluster of the scale-out tests)
 #
 # Usage: scripts/install-test-deps.sh [COMPONENT...]     (no argument: all of the above)
 # Env:   VEDETTE_SHARED   shared material dir (default: <repo>/../shared)
@@ -116,10 +117,17 @@ dep_chromium() {
   have chromedriver || die "chromedriver still missing after apt-get install chromium-driver"
 }
 
-[ $# -gt 0 ] || set -- tshark tcpreplay pyyaml time suricata chromium
+dep_nats() {
+  have nats-server && return 0
+  note "installing nats-server"
+  apt_install nats-server
+  have nats-server || die "nats-server still missing after apt-get install nats-server"
+}
+
+[ $# -gt 0 ] || set -- tshark tcpreplay pyyaml time suricata chromium nats
 for c in "$@"; do
   case $c in
-    tshark | tcpreplay | pyyaml | time | suricata | chromium) "dep_$c" ;;
-    *) die "unknown component '$c' (known: tshark tcpreplay pyyaml time suricata chromium)" ;;
+    tshark | tcpreplay | pyyaml | time | suricata | chromium | nats) "dep_$c" ;;
+    *) die "unknown component '$c' (known: tshark tcpreplay pyyaml time suricata chromium nats)" ;;
   esac
 done

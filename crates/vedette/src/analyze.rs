@@ -66,6 +66,8 @@ pub struct RunSummary {
     pub kernel: Option<Vec<KernelStats>>,
     /// What the store did, when it was written.
     pub store: Option<StoreReport>,
+    /// What the NATS exporter did, when on.
+    pub export: Option<vedette_export::ExportStats>,
     /// Anomaly detector counters (None when the detectors are off).
     pub anomaly: Option<vedette_anomaly::AnomalyStats>,
     /// Notification counters (None when no notifier is configured).
@@ -304,6 +306,7 @@ pub fn run(opts: AnalyzeOptions) -> anyhow::Result<RunSummary> {
         peak_rss_bytes: peak_rss_bytes(),
         kernel: None,
         store: done.store,
+        export: done.export,
         anomaly: done.anomaly,
         notify: done.notify,
     })
@@ -319,6 +322,8 @@ pub struct EventPipe {
     eve_path: Option<PathBuf>,
     /// What the store thread did (when there is one).
     store: Option<Arc<Mutex<StoreReport>>>,
+    /// What the NATS exporter did (when on).
+    export: Option<Arc<Mutex<Option<vedette_export::ExportStats>>>>,
     /// Where the anomaly detectors return their counters once told the traffic ended.
     anomaly_rx: Option<Receiver<vedette_anomaly::AnomalyStats>>,
     /// The notifiers' live counters and where their final ones arrive.
@@ -336,6 +341,8 @@ pub struct PipeDone {
     pub eve_path: Option<PathBuf>,
     /// What the store did, when it was written.
     pub store: Option<StoreReport>,
+    /// What the NATS exporter did, when on.
+    pub export: Option<vedette_export::ExportStats>,
     /// Anomaly detector counters (None when the detectors are off).
     pub anomaly: Option<vedette_anomaly::AnomalyStats>,
     /// Notification counters (None when no notifier is configured).
@@ -411,6 +418,11 @@ impl EventPipe {
         if let Some(feed) = feed {
             outputs.push(Box::new(crate::web::FeedOutput::new(feed.clone())));
         }
+        let export = cfg.export.enabled.then(|| Arc::new(Mutex::new(None)));
+        if let Some(report) = &export {
+            let out = crate::export::ExportOutput::start(cfg, output_dir, Arc::clone(report))?;
+            outputs.push(Box::new(out));
+        }
         let (bus_tx, bus_rx) = bounded::<EventBatch>(cfg.events.queue_batches as usize);
         let bus = Bus {
             tx: bus_tx,
@@ -441,6 +453,7 @@ impl EventPipe {
             ipv6_compress: cfg.outputs.eve.ipv6_compress,
             eve_path,
             store,
+            export,
             anomaly_rx,
             notify,
             thread,
@@ -522,11 +535,13 @@ impl EventPipe {
             Err(_) => bail!("the output thread panicked"),
         };
         let store = self.store.and_then(|r| r.lock().ok().map(|r| r.clone()));
+        let export = self.export.and_then(|r| r.lock().ok().and_then(|r| *r));
         Ok(PipeDone {
             events,
             dropped_batches,
             eve_path: self.eve_path,
             store,
+            export,
             anomaly,
             notify,
         })

@@ -79,6 +79,10 @@ pub struct Config {
     pub anomaly: vedette_anomaly::AnomalyConfig,
     /// Alert notifications (`[notify]`; the crate owns the keys).
     pub notify: vedette_notify::NotifyConfig,
+    /// Publishing events to NATS JetStream (`[export]`; the export crate owns the keys).
+    pub export: vedette_export::ExportConfig,
+    /// Consuming them into the store (`[hub]`).
+    pub hub: vedette_export::HubConfig,
 }
 
 /// `[ml]`
@@ -585,6 +589,12 @@ impl Config {
         if self.store.max_line_bytes < 1024 {
             return Err(bad("store.max_line_bytes", "must be at least 1024"));
         }
+        for r in [self.export.validate(), self.hub.validate()] {
+            r.map_err(|e| ConfigError::Invalid {
+                origin: "configuration".into(),
+                message: e.to_string(),
+            })?;
+        }
         Ok(())
     }
 }
@@ -647,6 +657,26 @@ mod tests {
         assert!(e.to_string().contains("anomaly.port_scan.min_port"), "{e}");
         let e = Config::load(None, &["anomaly.allow_src=[\"10.0.0.0/40\"]".into()]).unwrap_err();
         assert!(e.to_string().contains("anomaly.allow_src"), "{e}");
+    }
+
+    #[test]
+    fn export_keys_load_and_bad_values_name_their_key() {
+        let c = Config::load(
+            None,
+            &[
+                "export.sensor=\"edge-1\"".into(),
+                "export.replicas=3".into(),
+            ],
+        )
+        .unwrap();
+        assert_eq!((c.export.sensor.as_str(), c.export.replicas), ("edge-1", 3));
+        assert!(!c.export.enabled);
+        let e = Config::load(None, &["export.sensor=\"a.b\"".into()]).unwrap_err();
+        assert!(e.to_string().contains("export.sensor"), "{e}");
+        let e = Config::load(None, &["export.enabled=true".into()]).unwrap_err();
+        assert!(e.to_string().contains("export.servers"), "{e}");
+        let e = Config::load(None, &["hub.durable=\"x y\"".into()]).unwrap_err();
+        assert!(e.to_string().contains("hub.durable"), "{e}");
     }
 
     #[test]

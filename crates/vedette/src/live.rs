@@ -291,6 +291,7 @@ pub fn run(
         peak_rss_bytes: crate::analyze::peak_rss_bytes(),
         kernel: Some(kernel),
         store: done.store,
+        export: done.export,
         anomaly: done.anomaly,
         notify: done.notify,
     })

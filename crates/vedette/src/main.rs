@@ -6,6 +6,7 @@ mod analyze;
 mod anomaly;
 mod config;
 mod flow_ml;
+mod export;
 mod live;
 mod logging;
 mod ml_cmd;
@@ -85,6 +86,9 @@ enum Command {
     Ml(ml_cmd::MlCommand),
     /// Serve the web dashboard and its read-only JSON API over a store, until Ctrl-C.
     Serve(web::ServeArgs),
+    /// Consume the events sensors publish to NATS JetStream (`--export`) into the store,
+    /// until SIGINT/SIGTERM.
+    Hub(export::HubArgs),
 }
 
 #[derive(Subcommand)]
@@ -147,6 +151,8 @@ struct CommonArgs {
     serve: Option<std::net::SocketAddr>,
     #[command(flatten)]
     auth: web::TokenArgs,
+    #[command(flatten)]
+    export: export::ExportArgs,
 }
 
 impl CommonArgs {
@@ -248,6 +254,7 @@ fn load_config(common: &CommonArgs) -> anyhow::Result<config::Config> {
         cfg.ml.model = p.clone();
         cfg.ml.enabled = true;
     }
+    common.export.apply(&mut cfg)?;
     Ok(cfg)
 }
 
@@ -486,6 +493,7 @@ fn main() -> ExitCode {
         Command::Report(a) => store_cmd::report(a),
         Command::Ml(c) => ml_cmd::run(c),
         Command::Serve(a) => web::serve(a),
+        Command::Hub(a) => export::hub(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -158,6 +158,9 @@ pub fn print(s: &RunSummary) {
             s.dropped_batches
         );
     }
+    if let Some(x) = &s.export {
+        eprintln!("{}", crate::export::summary_line(x));
+    }
     if let Some(st) = &s.store {
         eprintln!(
             "  store: {} events in {} commits -> {}{}{}",
