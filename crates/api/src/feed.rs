@@ -67,7 +67,8 @@ impl LiveFeed {
         &self.counters
     }
 
-    pub(crate) fn subscribe(&self) -> broadcast::Receiver<Arc<str>> {
+    /// A receiver of the lines published from now on (what each SSE client holds).
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<str>> {
         self.tx.subscribe()
     }
 }

@@ -156,3 +156,38 @@ impl Output for FeedOutput {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use vedette_eve::RecordMeta;
+
+    #[test]
+    fn feed_output_publishes_alert_lines_only() {
+        let lines: [(&str, EventType); 3] = [
+            ("{\"event_type\":\"flow\"}", EventType::Flow),
+            ("{\"event_type\":\"alert\",\"n\":1}", EventType::Alert),
+            ("{\"event_type\":\"dns\"}", EventType::Dns),
+        ];
+        let mut batch = EventBatch::default();
+        for (text, event_type) in lines {
+            let start = batch.buf.len() as u32;
+            batch.buf.extend_from_slice(text.as_bytes());
+            batch.buf.push(b'\n');
+            batch.records.push(RecordMeta {
+                start,
+                len: text.len() as u32,
+                event_type,
+            });
+        }
+        let feed = LiveFeed::new();
+        let mut rx = feed.subscribe();
+        let mut out = FeedOutput::new(feed.clone());
+        out.write(&batch).expect("write");
+        assert_eq!(
+            rx.try_recv().expect("the alert").as_ref(),
+            "{\"event_type\":\"alert\",\"n\":1}"
+        );
+        assert!(rx.try_recv().is_err(), "only the alert is published");
+    }
+}

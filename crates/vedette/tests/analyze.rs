@@ -118,7 +118,7 @@ fn more_workers_give_the_same_events_as_one() {
 fn demo_generates_a_capture_and_analyses_it() {
     let out = tmpdir("demo");
     let o = run(vedette()
-        .args(["demo", "--no-serve", "--no-serve"])
+        .args(["demo", "--no-serve"])
         .arg("--output-dir")
         .arg(&out));
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
@@ -153,7 +153,7 @@ fn demo_generates_a_capture_and_analyses_it() {
     // Same seed, same capture: the demo is deterministic.
     let again = tmpdir("demo-again");
     let o = run(vedette()
-        .args(["demo", "--no-serve", "--no-serve"])
+        .args(["demo", "--no-serve"])
         .arg("--output-dir")
         .arg(&again)
         .arg("-q"));
@@ -168,7 +168,7 @@ fn demo_generates_a_capture_and_analyses_it() {
 fn flow_events_carry_suricata_fields_and_community_id() {
     let out = tmpdir("fields");
     let o = run(vedette()
-        .args(["demo", "--no-serve", "--no-serve"])
+        .args(["demo", "--no-serve"])
         .arg("--output-dir")
         .arg(&out)
         .arg("-q"));
@@ -209,7 +209,7 @@ fn flow_events_carry_suricata_fields_and_community_id() {
     // A disabled key removes the field.
     let out2 = tmpdir("fields-nocid");
     let o = run(vedette()
-        .args(["demo", "--no-serve", "--no-serve"])
+        .args(["demo", "--no-serve"])
         .arg("--output-dir")
         .arg(&out2)
         .args(["-q", "--set", "outputs.eve.community_id=false"]));
@@ -250,7 +250,7 @@ fn alerts_carry_the_packet_payload_when_asked() {
     use base64::Engine as _;
     let out = tmpdir("demo-payload");
     let o = run(vedette()
-        .args(["demo", "--no-serve", "--no-serve"])
+        .args(["demo", "--no-serve"])
         .arg("--output-dir")
         .arg(&out)
         .args([

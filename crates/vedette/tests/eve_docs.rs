@@ -34,7 +34,7 @@ fn paths(v: &serde_json::Value, prefix: &str, out: &mut BTreeSet<String>) {
 fn every_written_field_is_documented() {
     let dir = tmpdir("eve-docs");
     let o = run(vedette()
-        .args(["demo", "--no-serve", "--no-serve"])
+        .args(["demo", "--no-serve"])
         .arg("--output-dir")
         .arg(&dir)
         .arg("-q"));
