@@ -11,37 +11,7 @@ use futures_util::StreamExt as _;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use vedette_store::{StoreConfig, StoreWriter};
-
-// TEMPORARY shim until main's store lands `StoreWriter::ingest_line_from` and `EventOrigin`
-// (sensor and event-id columns, duplicates skipped). Remove at merge.
-/// Where an event came from.
-pub struct EventOrigin<'a> {
-    /// Sensor name.
-    pub sensor: &'a str,
-    /// Event id.
-    pub event_id: &'a str,
-}
-trait IngestFrom {
-    fn ingest_line_from(
-        &mut self,
-        line: &[u8],
-        origin: Option<EventOrigin<'_>>,
-    ) -> Result<Result<vedette_store::EventKind, vedette_store::Garbage>, vedette_store::StoreError>;
-}
-fn duplicates(_s: &vedette_store::IngestStats) -> u64 {
-    0
-}
-impl IngestFrom for StoreWriter {
-    fn ingest_line_from(
-        &mut self,
-        line: &[u8],
-        _origin: Option<EventOrigin<'_>>,
-    ) -> Result<Result<vedette_store::EventKind, vedette_store::Garbage>, vedette_store::StoreError>
-    {
-        self.ingest_line(line)
-    }
-}
+use vedette_store::{EventOrigin, StoreConfig, StoreWriter};
 
 /// What a hub did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -85,7 +55,7 @@ pub fn run(
     let mut stats = HubStats::default();
     let r = rt.block_on(consume(export, hub, &mut writer, &stop, drain, &mut stats));
     let final_stats = writer.finish()?;
-    stats.duplicates = duplicates(&final_stats);
+    stats.duplicates = final_stats.duplicates;
     r.map(|()| stats)
 }
 
@@ -195,7 +165,7 @@ async fn consume(
                 "hub: {} received, {} stored, {} duplicates",
                 stats.received,
                 stats.stored,
-                duplicates(&s)
+                s.duplicates
             );
             last_log = Instant::now();
         }

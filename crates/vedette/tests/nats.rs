@@ -174,6 +174,7 @@ fn hub(store: &Path, urls: &str, extra: &[&str], log: &Path) -> Proc {
 }
 
 fn sensor(pcap: &Path, out: &Path, name: &str, urls: &str, extra: &[&str]) -> Proc {
+    std::fs::create_dir_all(out).unwrap();
     let mut c = vedette();
     c.arg("analyze")
         .arg(pcap)
