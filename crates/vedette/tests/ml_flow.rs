@@ -364,6 +364,27 @@ fn model_trained_on_exported_features_flags_the_flood_not_the_benign_traffic() {
             assert_eq!(f["flow"]["alerted"], true);
         }
     }
+    // The store keeps the scores and the detector.
+    let store = dir.join("store");
+    analyze(
+        &[&pcap("flood2.pcap")],
+        &dir.join("stored"),
+        &[
+            "--model",
+            model.to_str().unwrap(),
+            "--store",
+            store.to_str().unwrap(),
+        ],
+    );
+    let o = run(vedette()
+        .args(["query", "--format", "csv", "--store"])
+        .arg(&store)
+        .arg("select (select count(ml_score) from ev_flow where ml_model = 'flows-test'), (select count(*) from ev_alert where detector = 'ml')"));
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = String::from_utf8_lossy(&o.stdout);
+    let last = text.lines().last().unwrap();
+    assert_eq!(last, format!("{},{}", flows.len(), alerts.len()), "{text}");
+
     let (alerts, flows) = scored_run(&pcap("benign5.pcap"), &model, "benign");
     assert!(flows.len() > 50);
     assert!(
