@@ -122,6 +122,17 @@ impl EventBatch {
         self.records.is_empty()
     }
 
+    /// A copy of the records only (no attached feature rows), for outputs that hand batches
+    /// to a thread of their own.
+    pub fn copy_records(&self) -> EventBatch {
+        EventBatch {
+            buf: self.buf.clone(),
+            records: self.records.clone(),
+            ipv6_compress: self.ipv6_compress,
+            ..EventBatch::default()
+        }
+    }
+
     /// Empties the batch, keeping its memory.
     pub fn clear(&mut self) {
         self.buf.clear();

@@ -79,11 +79,7 @@ impl Output for ExportOutput {
         if batch.is_empty() {
             return Ok(());
         }
-        let copy = EventBatch {
-            buf: batch.buf.clone(),
-            records: batch.records.clone(),
-            ipv6_compress: batch.ipv6_compress,
-        };
+        let copy = batch.copy_records();
         self.exporter.submit(copy, self.block);
         Ok(())
     }

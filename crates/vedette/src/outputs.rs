@@ -299,12 +299,7 @@ fn store_loop(
 impl Output for StoreOutput {
     fn write(&mut self, batch: &EventBatch) -> anyhow::Result<()> {
         let Some(tx) = &self.tx else { return Ok(()) };
-        let copy = EventBatch {
-            buf: batch.buf.clone(),
-            records: batch.records.clone(),
-            ipv6_compress: batch.ipv6_compress,
-            ..EventBatch::default()
-        };
+        let copy = batch.copy_records();
         let sent = match self.overflow {
             Overflow::Block => tx.send(copy).is_ok(),
             Overflow::Drop => match tx.try_send(copy) {
