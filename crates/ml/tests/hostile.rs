@@ -1,4 +1,5 @@
 //! Bad data and hostile model files: clear errors naming the file and line, never a panic.
+#![allow(clippy::unwrap_used)] // tests: a panic is a failure with its location
 
 use std::path::{Path, PathBuf};
 use vedette_ml::data::{read_table, ReadOptions};
@@ -114,9 +115,11 @@ fn small_model() -> (Model, PathBuf) {
     }
     let p = write("train.csv", &body);
     let t = read_table(&p, &ReadOptions::new(Format::FlowsCsv, ClassMode::Binary)).unwrap();
-    let mut gp = vedette_ml::GradientBoostingParams::default();
-    gp.rounds = 10;
-    gp.min_child_rows = 2;
+    let gp = vedette_ml::GradientBoostingParams {
+        rounds: 10,
+        min_child_rows: 2,
+        ..Default::default()
+    };
     let (m, _) = vedette_ml::train(
         &t,
         &TrainOptions {

@@ -1,5 +1,6 @@
 //! Quality of each model on a held-out part of NSL-KDD's 20% training file, model file
 //! round trips, and the scoring API.
+#![allow(clippy::unwrap_used)] // tests: a panic is a failure with its location
 
 use std::path::PathBuf;
 use vedette_ml::data::{read_table, Table};
@@ -61,8 +62,10 @@ fn gbdt_binary_and_category_on_held_out_rows() {
     let Some(t) = nsl20(ClassMode::Binary) else {
         return;
     };
-    let mut p = vedette_ml::GradientBoostingParams::default();
-    p.rounds = 80;
+    let p = vedette_ml::GradientBoostingParams {
+        rounds: 80,
+        ..Default::default()
+    };
     let (model, r) = fit_and_hold_out(&t, ModelChoice::Gbdt(p.clone()), ClassMode::Binary);
     eprintln!("gbdt binary: {}", r.to_text());
     assert!(r.accuracy > 0.99, "accuracy {}", r.accuracy);
@@ -87,8 +90,10 @@ fn forest_logistic_and_isolation_on_held_out_rows() {
     let Some(t) = nsl20(ClassMode::Binary) else {
         return;
     };
-    let mut rf = vedette_ml::RandomForestParams::default();
-    rf.trees = 30;
+    let rf = vedette_ml::RandomForestParams {
+        trees: 30,
+        ..Default::default()
+    };
     let (_, r) = fit_and_hold_out(&t, ModelChoice::RandomForest(rf), ClassMode::Binary);
     eprintln!("random forest: {}", r.to_text());
     assert!(r.accuracy > 0.99 && r.roc_auc > 0.995, "{}", r.to_text());
@@ -116,8 +121,10 @@ fn model_file_round_trip_and_scoring_api() {
     let Some(t) = nsl20(ClassMode::Binary) else {
         return;
     };
-    let mut p = vedette_ml::GradientBoostingParams::default();
-    p.rounds = 20;
+    let p = vedette_ml::GradientBoostingParams {
+        rounds: 20,
+        ..Default::default()
+    };
     let (model, _) = fit_and_hold_out(&t, ModelChoice::Gbdt(p), ClassMode::Binary);
     let dir = std::env::temp_dir().join(format!("vedette-ml-rt-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -166,8 +173,10 @@ fn training_is_deterministic_for_a_seed() {
         return;
     };
     let small = t.select(&(0..4000).collect::<Vec<_>>());
-    let mut p = vedette_ml::GradientBoostingParams::default();
-    p.rounds = 15;
+    let p = vedette_ml::GradientBoostingParams {
+        rounds: 15,
+        ..Default::default()
+    };
     let (a, _) = fit_and_hold_out(&small, ModelChoice::Gbdt(p.clone()), ClassMode::Binary);
     let (b, _) = fit_and_hold_out(&small, ModelChoice::Gbdt(p), ClassMode::Binary);
     let m = a.encoder().encode(&small, a.class_names()).unwrap();
