@@ -8,6 +8,7 @@
 #   chromium   Debian's chromium and chromium-driver (headless screenshots of the HTML report;
 #              the dashboard's browser tests over WebDriver)
 #   nats       Debian's nats-server (the JetStream cluster of the scale-out tests)
+#   sklearn    scikit-learn, skl2onnx and onnx for the python3 on PATH (pip; ONNX import test)
 #
 # Usage: scripts/install-test-deps.sh [COMPONENT...]     (no argument: all of the above)
 # Env:   VEDETTE_SHARED   shared material dir (default: <repo>/../shared)
@@ -124,10 +125,23 @@ dep_nats() {
   have nats-server || die "nats-server still missing after apt-get install nats-server"
 }
 
-[ $# -gt 0 ] || set -- tshark tcpreplay pyyaml time suricata chromium nats
+dep_sklearn() {
+  have python3 || apt_install python3
+  python3 -c "import sklearn, skl2onnx, onnx" >/dev/null 2>&1 && return 0
+  note "installing scikit-learn, skl2onnx and onnx for $(command -v python3)"
+  if ! python3 -m pip --version >/dev/null 2>&1; then apt_install python3-pip; fi
+  # Debian's own python3 is "externally managed" (PEP 668): allow pip there explicitly.
+  run python3 -m pip install -q scikit-learn skl2onnx onnx \
+    || run python3 -m pip install -q --break-system-packages scikit-learn skl2onnx onnx \
+    || die "pip install scikit-learn skl2onnx onnx failed"
+  python3 -c "import sklearn, skl2onnx, onnx" >/dev/null 2>&1 \
+    || die "python3 ($(command -v python3)) still cannot import sklearn, skl2onnx, onnx"
+}
+
+[ $# -gt 0 ] || set -- tshark tcpreplay pyyaml time suricata chromium nats sklearn
 for c in "$@"; do
   case $c in
-    tshark | tcpreplay | pyyaml | time | suricata | chromium | nats) "dep_$c" ;;
-    *) die "unknown component '$c' (known: tshark tcpreplay pyyaml time suricata chromium nats)" ;;
+    tshark | tcpreplay | pyyaml | time | suricata | chromium | nats | sklearn) "dep_$c" ;;
+    *) die "unknown component '$c' (known: tshark tcpreplay pyyaml time suricata chromium nats sklearn)" ;;
   esac
 done

@@ -107,6 +107,22 @@ const UNSW_CATEGORICAL: [&str; 3] = ["proto", "service", "state"];
 
 /// NSL-KDD's five classes.
 pub const NSL_KDD_CLASSES: [&str; 5] = ["normal", "DoS", "Probe", "R2L", "U2R"];
+/// The identifying columns `vedette analyze --flow-features` writes before the features: a
+/// flows-csv file keeps them for the analyst, and training skips them (an address or a flow id
+/// is not something a model should learn).
+pub const FLOW_ID_COLUMNS: [&str; 10] = [
+    "flow_id",
+    "start",
+    "end",
+    "src_ip",
+    "src_port",
+    "dest_ip",
+    "dest_port",
+    "proto",
+    "app_proto",
+    "community_id",
+];
+
 /// UNSW-NB15's ten classes (`attack_cat`).
 pub const UNSW_CLASSES: [&str; 10] = [
     "Normal",
@@ -319,7 +335,13 @@ pub fn read_table(path: &Path, opts: &ReadOptions) -> Result<Table, MlError> {
             let feats = header
                 .iter()
                 .enumerate()
-                .filter(|(i, h)| *i != label && Some(*i) != cat && !h.eq_ignore_ascii_case("id"))
+                .filter(|(i, h)| {
+                    *i != label
+                        && Some(*i) != cat
+                        && !h.eq_ignore_ascii_case("id")
+                        && !(opts.format == Format::FlowsCsv
+                            && FLOW_ID_COLUMNS.iter().any(|c| h.eq_ignore_ascii_case(c)))
+                })
                 .map(|(i, h)| (i, h.clone()))
                 .collect();
             (feats, label, cat, Some(header.len()))

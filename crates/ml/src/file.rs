@@ -4,7 +4,7 @@
 
 use crate::data::{ClassMode, Encoder, Format, MAX_CLASSES};
 use crate::tree::{Tree, TreeFile};
-use crate::{Body, Boosted, Forest, Isolation, Linear, MlError, Model, ModelKind};
+use crate::{Body, Boosted, Forest, Isolation, Linear, MlError, Model, ModelKind, Post};
 use serde::{Deserialize, Serialize};
 use std::io::Read as _;
 use std::path::Path;
@@ -40,6 +40,8 @@ struct ModelFile {
 enum BodyFile {
     Boosted {
         base: Vec<f32>,
+        #[serde(default)]
+        post: Post,
         tree_output: Vec<u32>,
         trees: Vec<TreeFile>,
     },
@@ -59,10 +61,12 @@ enum BodyFile {
     },
 }
 
-pub(crate) fn save(m: &Model, path: &Path) -> Result<(), MlError> {
+/// Serialises a model (magic line + JSON) into `out`.
+pub(crate) fn write_to(m: &Model, out: &mut Vec<u8>) -> Result<(), serde_json::Error> {
     let body = match &m.body {
         Body::Boosted(b) => BodyFile::Boosted {
             base: b.base.clone(),
+            post: b.post,
             tree_output: b.tree_output.clone(),
             trees: b.trees.iter().map(Tree::to_file).collect(),
         },
@@ -92,17 +96,22 @@ pub(crate) fn save(m: &Model, path: &Path) -> Result<(), MlError> {
         body,
         info: m.info.clone(),
     };
+    out.extend_from_slice(format!("{MAGIC} {VERSION}\n").as_bytes());
+    serde_json::to_writer(&mut *out, &f)?;
+    out.push(b'\n');
+    Ok(())
+}
+
+pub(crate) fn save(m: &Model, path: &Path) -> Result<(), MlError> {
     let io = |e| MlError::Io {
         file: path.to_path_buf(),
         source: e,
     };
-    let json = serde_json::to_vec(&f).map_err(|e| MlError::Model {
+    let mut out = Vec::new();
+    write_to(m, &mut out).map_err(|e| MlError::Model {
         file: path.to_path_buf(),
         reason: e.to_string(),
     })?;
-    let mut out = format!("{MAGIC} {VERSION}\n").into_bytes();
-    out.extend_from_slice(&json);
-    out.push(b'\n');
     // Write beside and rename, so a reader never sees half a model.
     let tmp = path.with_extension("tmp-write");
     std::fs::write(&tmp, &out).map_err(io)?;
@@ -187,16 +196,17 @@ fn from_file(f: ModelFile) -> Result<Model, String> {
     };
     let body = match (f.kind, f.body) {
         (
-            ModelKind::Gbdt,
+            ModelKind::Gbdt | ModelKind::RandomForest,
             BodyFile::Boosted {
                 base,
+                post,
                 tree_output,
                 trees: t,
             },
         ) => {
-            let outputs = if k == 2 { 1 } else { k };
-            if base.len() != outputs {
-                return Err(format!("{} base scores for {outputs} outputs", base.len()));
+            let outputs = base.len();
+            if !(outputs == k || outputs == 1 && k == 2) {
+                return Err(format!("{outputs} base scores for {k} classes"));
             }
             finite(&base, "base score")?;
             if tree_output.len() != t.len() || tree_output.iter().any(|&o| o as usize >= outputs) {
@@ -206,6 +216,7 @@ fn from_file(f: ModelFile) -> Result<Model, String> {
                 trees: trees(t, d, 1)?,
                 tree_output,
                 base,
+                post,
             })
         }
         (ModelKind::RandomForest, BodyFile::Forest { trees: t }) => Body::Forest(Forest {

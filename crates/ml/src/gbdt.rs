@@ -565,6 +565,7 @@ pub(crate) fn train(
             trees,
             tree_output,
             base,
+            post: crate::Post::Logistic,
         },
         best_round,
     )

@@ -25,7 +25,7 @@ mod rng;
 mod train;
 mod tree;
 
-pub use data::{ClassMode, Format, MAX_CLASSES};
+pub use data::{ClassMode, Format, FLOW_ID_COLUMNS, MAX_CLASSES};
 pub use train::{
     stratified_split, threshold_for_fpr, train, GradientBoostingParams, IsolationForestParams,
     LogisticRegressionParams, ModelChoice, RandomForestParams, TrainOptions, TrainReport,
@@ -119,6 +119,19 @@ pub(crate) struct Boosted {
     /// Output index of each tree.
     pub tree_output: Vec<u32>,
     pub base: Vec<f32>,
+    /// How margins become probabilities.
+    pub post: Post,
+}
+
+/// Output transform of summed tree outputs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) enum Post {
+    /// Sigmoid for one output, softmax for several (trained GBDT, ONNX LOGISTIC/SOFTMAX).
+    #[default]
+    Logistic,
+    /// The sums are the probabilities (ONNX random forests, post_transform NONE).
+    Identity,
 }
 
 /// A forest averaging per-leaf class distributions (`width` = classes).
@@ -289,7 +302,10 @@ impl Model {
                     for t in &b.trees {
                         z += t.output(x);
                     }
-                    let p = sigmoid(z);
+                    let p = match b.post {
+                        Post::Logistic => sigmoid(z),
+                        Post::Identity => z.clamp(0.0, 1.0),
+                    };
                     if k >= 2 {
                         out[0] = 1.0 - p;
                         out[1] = p;
@@ -303,7 +319,9 @@ impl Model {
                             *v += t.output(x);
                         }
                     }
-                    softmax(out);
+                    if b.post == Post::Logistic {
+                        softmax(out);
+                    }
                 }
             }
             Body::Forest(f) => {

@@ -15,19 +15,9 @@ use vedette_engine::{EngineConfig, FlowScorer, MlScoring};
 use vedette_eve::EventBatch;
 use vedette_flow::features::{feature_index, FeatureVector, FEATURES, FEATURE_COUNT};
 
-/// The identifying columns that precede the features in the CSV (not model inputs).
-pub const ID_COLUMNS: [&str; 10] = [
-    "flow_id",
-    "start",
-    "end",
-    "src_ip",
-    "src_port",
-    "dest_ip",
-    "dest_port",
-    "proto",
-    "app_proto",
-    "community_id",
-];
+/// The identifying columns that precede the features in the CSV (not model inputs; the
+/// flows-csv reader of `vedette ml train` skips them).
+pub use vedette_ml::FLOW_ID_COLUMNS as ID_COLUMNS;
 
 /// Turns feature computation on in `e` when the configuration exports or scores features.
 pub fn configure_engine(cfg: &Config, e: &mut EngineConfig) {
