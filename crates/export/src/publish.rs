@@ -247,7 +247,7 @@ impl Task {
         }
         // Whatever is still unacknowledged is spooled for the next run.
         while let Some((p, _)) = self.in_flight.pop_front() {
-            self.to_spool(&p)?;
+            self.spool_event(&p)?;
         }
         self.spool.sync()?;
         self.spool.truncate_if_drained()?;
@@ -296,7 +296,7 @@ impl Task {
             if direct {
                 self.publish(js, p).await?;
             } else {
-                self.to_spool(&p)?;
+                self.spool_event(&p)?;
             }
         }
         self.spool.sync()
@@ -328,7 +328,9 @@ impl Task {
         // behind them until the spool is empty.
         let mut budget = self.cfg.max_in_flight as usize;
         while budget > 0 && client.connection_state() == State::Connected {
-            let Some(rec) = self.spool.next()? else { break };
+            let Some(rec) = self.spool.next_record()? else {
+                break;
+            };
             budget -= 1;
             let p = Pending {
                 subject: rec.subject,
@@ -370,7 +372,7 @@ impl Task {
             }
             Err(e) => {
                 tracing::debug!("export: publish failed: {e}");
-                self.to_spool(&p)?;
+                self.spool_event(&p)?;
             }
         }
         Ok(())
@@ -390,7 +392,7 @@ impl Task {
             }
             Err(e) => {
                 tracing::debug!("export: no ack for {}: {e}", p.id);
-                self.to_spool(&p)?;
+                self.spool_event(&p)?;
             }
         }
         Ok(())
@@ -403,7 +405,7 @@ impl Task {
         self.spool.sync()
     }
 
-    fn to_spool(&mut self, p: &Pending) -> Result<(), ExportError> {
+    fn spool_event(&mut self, p: &Pending) -> Result<(), ExportError> {
         if self.spool.append(&p.subject, &p.id, &p.data)? {
             add(&self.counters.spooled, 1);
         } else {

@@ -168,7 +168,7 @@ impl Spool {
 
     /// The next record to replay, in append order; None when all were read. A record that
     /// fails its checksum ends the replay of this file (logged, counted by the caller).
-    pub fn next(&mut self) -> Result<Option<SpoolRecord>, ExportError> {
+    pub fn next_record(&mut self) -> Result<Option<SpoolRecord>, ExportError> {
         if self.read_at >= self.end {
             return Ok(None);
         }
@@ -285,12 +285,12 @@ mod tests {
         let mut s = Spool::open(&p, 1 << 20).unwrap();
         assert_eq!(s.pending(), 10);
         for i in 0..10 {
-            let r = s.next().unwrap().unwrap();
+            let r = s.next_record().unwrap().unwrap();
             assert_eq!(r.id, format!("s1:r:{i}"));
             assert_eq!(r.subject, "vedette.s1.flow");
             assert_eq!(r.data, format!("{{\"n\":{i}}}").as_bytes());
         }
-        assert!(s.next().unwrap().is_none());
+        assert!(s.next_record().unwrap().is_none());
         assert!(s.truncate_if_drained().unwrap());
         assert_eq!(std::fs::metadata(&p).unwrap().len(), 0);
         std::fs::remove_file(&p).unwrap();
@@ -321,7 +321,7 @@ mod tests {
         assert_eq!(s.corrupt_tails, 1);
         assert_eq!(s.pending(), taken - 1);
         let mut read = 0;
-        while s.next().unwrap().is_some() {
+        while s.next_record().unwrap().is_some() {
             read += 1;
         }
         assert_eq!(read, taken - 1);
