@@ -133,8 +133,11 @@ pub struct HubArgs {
     /// Durable consumer name (hub.durable); hubs with the same name share the work.
     #[arg(long, value_name = "NAME")]
     durable: Option<String>,
-    // TODO(lead, at merge): `--serve ADDR` should start the dashboard (crates/api) on this
-    // hub's store; not wired on this branch.
+    /// Serve the dashboard of the hub's store (all sensors) on ADDR while the hub runs.
+    #[arg(long, value_name = "ADDR")]
+    serve: Option<std::net::SocketAddr>,
+    #[command(flatten)]
+    auth: crate::web::TokenArgs,
     /// Configuration file (TOML).
     #[arg(long, short = 'c', value_name = "FILE")]
     config: Option<PathBuf>,
@@ -168,6 +171,18 @@ pub fn hub(args: HubArgs) -> anyhow::Result<()> {
         signal_hook::flag::register(sig, Arc::clone(&stop))
             .context("cannot install the signal handler")?;
     }
+    // The dashboard reads the store the hub writes (its live page tails it by row id), so the
+    // store is created first.
+    let _server = match args.serve {
+        Some(addr) => {
+            vedette_store::StoreWriter::open(&store)?.finish()?;
+            let token = args.auth.resolve(&cfg);
+            let server = crate::web::start(addr, store.dir.clone(), token.clone(), None, false)?;
+            crate::web::announce(&server, token.is_some(), "serving while the hub runs");
+            Some(server)
+        }
+        None => None,
+    };
     let stats = vedette_export::hub::run(&cfg.export, &cfg.hub, &store, stop, args.drain)?;
     if !args.quiet {
         eprintln!(
