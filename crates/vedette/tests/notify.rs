@@ -146,6 +146,8 @@ max_alerts_per_mail = 10000
         .iter()
         .all(|b| b["text"].as_str().is_some_and(|t| !t.contains('<'))));
     // Syslog TCP: one framed RFC 5424 message per alert, with its sid.
+    // Written to the socket is not yet read by the listener's thread: poll.
+    assert!(tcp.wait_for(alerts.len(), WAIT));
     let mut by_sid: BTreeMap<String, usize> = BTreeMap::new();
     for m in tcp.received() {
         let p = parse_rfc5424(&m.body).unwrap();
