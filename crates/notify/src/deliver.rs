@@ -18,6 +18,9 @@ use std::time::{Duration, Instant};
 /// Set once when the run ends: retries and queued work past it are abandoned.
 pub type Deadline = Arc<OnceLock<Instant>>;
 
+/// Marks an error message as not worth retrying.
+const PERMANENT: &str = "permanent: ";
+
 /// How often a notifier logs failures at most (the rest are counted and summarised).
 const FAILURE_LOG_INTERVAL: Duration = Duration::from_secs(10);
 
@@ -204,8 +207,16 @@ impl Sink {
         }
     }
 
-    /// One try at delivering `batch` (one notification except for email).
-    fn try_send(&mut self, notifier: &str, batch: &[Notification]) -> Result<(), String> {
+    /// One try at delivering `batch` (one notification except for email). The error says
+    /// whether another try can help (a 4xx answer other than 408/429 will not).
+    fn try_send(&mut self, notifier: &str, batch: &[Notification]) -> Result<(), (String, bool)> {
+        self.try_send_inner(notifier, batch).map_err(|e| {
+            let permanent = e.starts_with(PERMANENT);
+            (e.trim_start_matches(PERMANENT).to_owned(), !permanent)
+        })
+    }
+
+    fn try_send_inner(&mut self, notifier: &str, batch: &[Notification]) -> Result<(), String> {
         match self {
             Sink::Webhook {
                 agent,
@@ -223,7 +234,14 @@ impl Sink {
                     for (k, v) in headers.iter() {
                         req = req.header(k.as_str(), v.as_str());
                     }
-                    req.send(body.as_slice()).map_err(|e| e.to_string())?;
+                    req.send(body.as_slice()).map_err(|e| match e {
+                        ureq::Error::StatusCode(c)
+                            if (400..500).contains(&c) && c != 408 && c != 429 =>
+                        {
+                            format!("{PERMANENT}HTTP status {c}")
+                        }
+                        other => other.to_string(),
+                    })?;
                 }
                 Ok(())
             }
@@ -355,8 +373,8 @@ impl Delivery {
                     }
                     break;
                 }
-                Err(e) => {
-                    if attempt >= self.retry.retries || self.past_deadline(backoff) {
+                Err((e, retryable)) => {
+                    if !retryable || attempt >= self.retry.retries || self.past_deadline(backoff) {
                         self.counters.failed.fetch_add(n, Ordering::Relaxed);
                         log.failed(
                             &self.name,

@@ -140,6 +140,8 @@ fn syslog_udp_and_tcp_messages_are_rfc5424_and_tcp_is_octet_counted() {
     }
     let s = n.finish();
     assert!(udp.wait_for(3, WAIT), "udp got {:?}", udp.received());
+    // Written to the socket is not yet read by the listener's thread: poll.
+    assert!(tcp.wait_for(3, WAIT), "tcp got {:?}", tcp.received());
     assert_eq!(tcp.received().len(), 3);
     for r in udp.received().iter().chain(tcp.received().iter()) {
         assert_ne!(

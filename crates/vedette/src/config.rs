@@ -634,6 +634,34 @@ mod tests {
     }
 
     #[test]
+    fn notifiers_load_strictly_and_bad_values_name_their_key() {
+        let c = Config::load(None, &[]).unwrap();
+        assert_eq!(c.notify, vedette_notify::NotifyConfig::default());
+        assert!(!c.notify.any());
+        let c = Config::load(
+            None,
+            &[r#"notify.webhook=[{url="http://127.0.0.1:9/", route={min_severity=1}}]"#.into()],
+        )
+        .unwrap();
+        assert_eq!(c.notify.webhook[0].name, "webhook0");
+        assert_eq!(c.notify.webhook[0].route.min_severity, Some(1));
+        let e = Config::load(
+            None,
+            &[r#"notify.webhook=[{url="http://x/", urll=1}]"#.into()],
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("urll"), "{e}");
+        let e = Config::load(
+            None,
+            &[r#"notify.syslog=[{address="x:514", facility="local9"}]"#.into()],
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("notify.syslog[0].facility"), "{e}");
+        let e = Config::load(None, &["notify.shutdown_timeout_ms=9999999".into()]).unwrap_err();
+        assert!(e.to_string().contains("notify.shutdown_timeout_ms"), "{e}");
+    }
+
+    #[test]
     fn unknown_keys_and_wrong_types_are_errors_naming_the_key() {
         let e = Config::load(None, &["flow.max_flow=3".into()]).unwrap_err();
         assert!(e.to_string().contains("flow.max_flow"), "{e}");
