@@ -5,8 +5,8 @@
 mod analyze;
 mod anomaly;
 mod config;
-mod flow_ml;
 mod export;
+mod flow_ml;
 mod live;
 mod logging;
 mod ml_cmd;
