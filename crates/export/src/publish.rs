@@ -7,7 +7,9 @@ use async_nats::connection::State;
 use async_nats::jetstream::context::PublishAckFuture;
 use async_nats::jetstream::message::PublishMessage;
 use bytes::Bytes;
+use futures_util::FutureExt as _;
 use std::collections::VecDeque;
+use std::future::IntoFuture as _;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -393,6 +395,21 @@ impl Task {
             Err(e) => {
                 tracing::debug!("export: no ack for {}: {e}", p.id);
                 self.spool_event(&p)?;
+                // The publishes behind it went out no earlier, so their acks are no more
+                // likely: awaiting each in turn would cost `ack_timeout` per event (thousands
+                // in flight when a node dies). Take the acks already here and spool the rest;
+                // a republished event is dropped as a duplicate (Nats-Msg-Id, store event id).
+                while let Some((p, fut)) = self.in_flight.pop_front() {
+                    match fut.into_future().now_or_never() {
+                        Some(Ok(_)) => {
+                            add(&self.counters.acked, 1);
+                            if p.from_spool {
+                                add(&self.counters.replayed, 1);
+                            }
+                        }
+                        _ => self.spool_event(&p)?,
+                    }
+                }
             }
         }
         Ok(())
