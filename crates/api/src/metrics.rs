@@ -42,6 +42,11 @@ const NAMED: &[(&str, &str, &str)] = &[
         "EVE events written.",
     ),
     (
+        "vedette_event_queue_batches",
+        "/vedette/event_queue_batches",
+        "Event batches waiting on the bus when the newest stats event was written.",
+    ),
+    (
         "vedette_bus_batches_dropped_total",
         "/vedette/caps/event_batches_dropped",
         "Event batches the bus dropped.",

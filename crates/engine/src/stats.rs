@@ -168,6 +168,8 @@ pub struct RunCounters {
     pub bus_events_dropped: u64,
     /// Events written, all outputs.
     pub events_written: u64,
+    /// Batches waiting on the event bus when the record was written (its depth).
+    pub bus_queue_batches: u64,
     /// Peak resident memory of the process, in bytes (0 when unknown).
     pub peak_rss_bytes: u64,
 }
@@ -333,6 +335,7 @@ pub fn write_stats_event_with(
     w.u64("anomaly_events", s.anomaly_events);
     w.u64("decoder_events_dropped", s.decoder_events_dropped);
     w.u64("events_written", run.events_written);
+    w.u64("event_queue_batches", run.bus_queue_batches);
     w.u64("peak_rss_bytes", run.peak_rss_bytes);
     w.object("caps");
     w.u64("flow_evictions", s.flow.ended_forced);

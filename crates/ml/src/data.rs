@@ -108,8 +108,8 @@ const UNSW_CATEGORICAL: [&str; 3] = ["proto", "service", "state"];
 /// NSL-KDD's five classes.
 pub const NSL_KDD_CLASSES: [&str; 5] = ["normal", "DoS", "Probe", "R2L", "U2R"];
 /// The identifying columns `vedette analyze --flow-features` writes before the features: a
-/// flows-csv file keeps them for the analyst, and training skips them (an address or a flow id
-/// is not something a model should learn).
+/// flows-csv file that has all of them (an export) keeps them for the analyst, and training
+/// skips them (an address or a flow id is not something a model should learn).
 pub const FLOW_ID_COLUMNS: [&str; 10] = [
     "flow_id",
     "start",
@@ -332,6 +332,10 @@ pub fn read_table(path: &Path, opts: &ReadOptions) -> Result<Table, MlError> {
                     return Err(data_err(path, 1, format!("duplicate column `{h}`")));
                 }
             }
+            // A file written by `--flow-features` (it has every identifying column) keeps them
+            // for the analyst; other CSVs may use a name like `proto` as a real feature.
+            let vedette_export = opts.format == Format::FlowsCsv
+                && FLOW_ID_COLUMNS.iter().all(|c| find(c).is_some());
             let feats = header
                 .iter()
                 .enumerate()
@@ -339,7 +343,7 @@ pub fn read_table(path: &Path, opts: &ReadOptions) -> Result<Table, MlError> {
                     *i != label
                         && Some(*i) != cat
                         && !h.eq_ignore_ascii_case("id")
-                        && !(opts.format == Format::FlowsCsv
+                        && !(vedette_export
                             && FLOW_ID_COLUMNS.iter().any(|c| h.eq_ignore_ascii_case(c)))
                 })
                 .map(|(i, h)| (i, h.clone()))

@@ -483,6 +483,7 @@ impl EventPipe {
     ) {
         run.bus_batches_dropped = self.bus.dropped_batches.load(Ordering::Relaxed);
         run.bus_events_dropped = self.bus.dropped_events.load(Ordering::Relaxed);
+        run.bus_queue_batches = self.bus.tx.len() as u64;
         run.events_written = self.bus.sent_events.load(Ordering::Relaxed)
             + anomaly.map_or(0, |a| a.alerts_total())
             + 1;
