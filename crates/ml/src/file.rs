@@ -118,25 +118,28 @@ pub(crate) fn save(m: &Model, path: &Path) -> Result<(), MlError> {
     std::fs::rename(&tmp, path).map_err(io)
 }
 
+/// Reads a whole file of at most `max` bytes (`None` when it is larger; never reads more than
+/// `max + 1` bytes of it).
+pub(crate) fn read_capped(path: &Path, max: u64) -> Result<Option<Vec<u8>>, MlError> {
+    let io = |source| MlError::Io {
+        file: path.to_path_buf(),
+        source,
+    };
+    let file = std::fs::File::open(path).map_err(io)?;
+    let mut bytes = Vec::new();
+    file.take(max.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(io)?;
+    Ok((bytes.len() as u64 <= max).then_some(bytes))
+}
+
 pub(crate) fn load(path: &Path) -> Result<Model, MlError> {
     let bad = |reason: String| MlError::Model {
         file: path.to_path_buf(),
         reason,
     };
-    let file = std::fs::File::open(path).map_err(|e| MlError::Io {
-        file: path.to_path_buf(),
-        source: e,
-    })?;
-    let mut bytes = Vec::new();
-    file.take(MAX_MODEL_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| MlError::Io {
-            file: path.to_path_buf(),
-            source: e,
-        })?;
-    if bytes.len() as u64 > MAX_MODEL_BYTES {
-        return Err(bad(format!("larger than {MAX_MODEL_BYTES} bytes")));
-    }
+    let bytes = read_capped(path, MAX_MODEL_BYTES)?
+        .ok_or_else(|| bad(format!("larger than {MAX_MODEL_BYTES} bytes")))?;
     from_bytes(&bytes).map_err(bad)
 }
 

@@ -14,7 +14,6 @@ use crate::data::{ClassMode, ColumnSpec, Encoder};
 use crate::tree::{Node, Tree, LEAF};
 use crate::{Body, Boosted, Linear, MlError, Model, ModelKind, Post, MAX_CLASSES};
 use std::collections::HashMap;
-use std::io::Read as _;
 use std::path::Path;
 
 /// Largest ONNX file read.
@@ -160,20 +159,8 @@ pub fn import(path: &Path, o: &ImportOptions) -> Result<Model, MlError> {
         file: path.to_path_buf(),
         reason,
     };
-    let file = std::fs::File::open(path).map_err(|e| MlError::Io {
-        file: path.to_path_buf(),
-        source: e,
-    })?;
-    let mut bytes = Vec::new();
-    file.take(MAX_ONNX_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| MlError::Io {
-            file: path.to_path_buf(),
-            source: e,
-        })?;
-    if bytes.len() as u64 > MAX_ONNX_BYTES {
-        return Err(bad(format!("larger than {MAX_ONNX_BYTES} bytes")));
-    }
+    let bytes = crate::file::read_capped(path, MAX_ONNX_BYTES)?
+        .ok_or_else(|| bad(format!("larger than {MAX_ONNX_BYTES} bytes")))?;
     let name = o.name.clone().unwrap_or_else(|| {
         path.file_stem()
             .map(|s| s.to_string_lossy().into_owned())
